@@ -1,0 +1,94 @@
+# cloudphone — see README.md. `make run` and `make test` work from a fresh
+# clone on a fresh Debian machine with Go installed: they install what they
+# need (apt packages, Go modules through the proxy) idempotently.
+
+SHELL      := /bin/bash
+GO         ?= go
+BIN        := bin
+PLUGINS    := plugins.d
+TOOLS      := $(BIN)/tools
+GOFLAGS_B  := -trimpath
+
+# Plugins: every dir under wasm-modules/ is a wasm module, every dir under
+# plugins/ with a main package is a process plugin.
+WASM_MODS  := $(notdir $(wildcard wasm-modules/*))
+PROC_PLUGS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
+
+# System packages. RUN_PKGS is what `make run` needs, TEST_PKGS what the
+# test suite needs on top of it.
+RUN_PKGS   := fonts-wqy-microhei
+TEST_PKGS  := adb protobuf-compiler
+
+PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+
+.PHONY: all build run test bench proto lint examples deps deps-run clean check-go
+
+all: build
+
+check-go:
+	@command -v $(GO) >/dev/null || { echo "error: Go 1.26+ is required (https://go.dev/dl); install it and re-run" >&2; exit 1; }
+
+# apt-install packages that are missing; idempotent and quiet when all present.
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+	    || { echo "error: could not install:$$missing" >&2; exit 1; }; \
+	fi
+endef
+
+deps-run: check-go
+	$(call apt_install,$(RUN_PKGS))
+	@$(GO) mod download
+
+deps: deps-run
+	$(call apt_install,$(TEST_PKGS))
+
+build: check-go
+	@mkdir -p $(BIN) $(PLUGINS)
+	$(GO) build $(GOFLAGS_B) -o $(BIN)/cloudphone ./cmd/cloudphone
+	@for m in $(WASM_MODS); do \
+	  echo "wasm   $(PLUGINS)/$$m.wasm"; \
+	  GOOS=wasip1 GOARCH=wasm $(GO) build $(GOFLAGS_B) -buildmode=c-shared -o $(PLUGINS)/.$$m.wasm.tmp ./wasm-modules/$$m && \
+	  mv -f $(PLUGINS)/.$$m.wasm.tmp $(PLUGINS)/$$m.wasm || exit 1; \
+	done
+	@for p in $(PROC_PLUGS); do \
+	  echo "plugin $(PLUGINS)/$$p"; \
+	  $(GO) build $(GOFLAGS_B) -o $(PLUGINS)/.$$p.tmp ./plugins/$$p && mv -f $(PLUGINS)/.$$p.tmp $(PLUGINS)/$$p || exit 1; \
+	done
+
+examples: check-go
+	@mkdir -p $(BIN)/examples
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(GOFLAGS_B) -buildmode=c-shared -o $(BIN)/examples/planner-hello.wasm ./examples/planner-hello
+	$(GO) build $(GOFLAGS_B) -o $(BIN)/examples/device-echo ./examples/device-echo
+
+run: deps-run build
+	./scripts/run-demo.sh
+
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 20m ./...
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./core/... ./sdk/... | tee $(BIN)/bench.txt
+
+proto: check-go
+	$(call apt_install,protobuf-compiler)
+	@mkdir -p $(TOOLS)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH=$(abspath $(TOOLS)):$$PATH protoc -I sdk/proto \
+	  --go_out=sdk/proto --go_opt=paths=source_relative \
+	  --go-grpc_out=sdk/proto --go-grpc_opt=paths=source_relative \
+	  sdk/proto/cloudphone/v1/plugin.proto
+
+lint: check-go
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
+	  [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) $(PLUGINS)
