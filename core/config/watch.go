@@ -46,7 +46,8 @@ type Watcher struct {
 // each change it reloads (see Watcher), calls onChange(old, next) for an
 // applied edit that changed something, and onError for a refused one (its
 // error wraps ErrReloadRejected) or a watch failure. Both run on the
-// watcher's goroutine, one at a time; either may be nil. With no file,
+// watcher's goroutine, one at a time, and must not call Close; either may
+// be nil. With no file,
 // Watch only loads. The watcher stops when ctx ends or Close is called.
 //
 // The file's directory is watched, not the file: editors and atomic

@@ -118,7 +118,7 @@ func TestWatchAppliesValidEdit(t *testing.T) {
 			edit := strings.Replace(watchBase, "level: info", "level: debug", 1)
 			edit = strings.Replace(edit, "{y: 2}", "{y: 3}", 1)
 			tt.write(t, path, edit)
-			checkFor(t, 3*time.Second, 10*time.Millisecond, func() error {
+			checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 				if got := w.Current().Log.Level; got != "debug" {
 					return fmt.Errorf("log.level = %q, want debug", got)
 				}
@@ -165,7 +165,7 @@ func TestWatchRejectsBadEdit(t *testing.T) {
 			w, rec, path := startWatch(t, watchBase)
 			old := w.Current()
 			replaceFile(t, path, tt.edit)
-			checkFor(t, 3*time.Second, 10*time.Millisecond, func() error {
+			checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 				if _, n := rec.counts(); n == 0 {
 					return errors.New("onError not called")
 				}
@@ -189,7 +189,7 @@ func TestWatchRejectsBadEdit(t *testing.T) {
 
 			// A good edit after the bad one still applies.
 			replaceFile(t, path, strings.Replace(watchBase, "level: info", "level: error", 1))
-			checkFor(t, 3*time.Second, 10*time.Millisecond, func() error {
+			checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 				if got := w.Current().Log.Level; got != "error" {
 					return fmt.Errorf("log.level = %q, want error", got)
 				}
@@ -206,7 +206,7 @@ func TestWatchIgnoresUnchangedAndOtherFiles(t *testing.T) {
 	replaceFile(t, path, watchBase+"# a comment only\n")
 	// Then a real edit: once it shows, the events before it were handled.
 	replaceFile(t, path, strings.Replace(watchBase, "level: info", "level: warn", 1))
-	checkFor(t, 3*time.Second, 10*time.Millisecond, func() error {
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
 		if w.Current().Log.Level != "warn" {
 			return errors.New("edit not applied")
 		}
@@ -219,6 +219,45 @@ func TestWatchIgnoresUnchangedAndOtherFiles(t *testing.T) {
 	if Diff(old, w.Current())[0] != "log.level" {
 		t.Errorf("Diff = %v", Diff(old, w.Current()))
 	}
+}
+
+// TestWatchSymlinkSwap updates the file the way Kubernetes updates a
+// mounted ConfigMap: the file is a symlink through "..data", and an update
+// renames a new "..data" symlink over the old one.
+func TestWatchSymlinkSwap(t *testing.T) {
+	dir := t.TempDir()
+	publish := func(gen, body string) {
+		t.Helper()
+		if err := os.Mkdir(filepath.Join(dir, gen), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, gen, "cloudphone.yaml"), body)
+		if err := os.Symlink(gen, filepath.Join(dir, "..data_tmp")); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "..data_tmp"), filepath.Join(dir, "..data")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish("gen1", watchBase)
+	path := filepath.Join(dir, "cloudphone.yaml")
+	if err := os.Symlink(filepath.Join("..data", "cloudphone.yaml"), path); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	w, err := Watch(context.Background(), LoadOptions{File: path, Env: []string{}}, rec.onChange, rec.onError)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+
+	publish("gen2", strings.Replace(watchBase, "level: info", "level: warn", 1))
+	checkFor(t, 5*time.Second, 10*time.Millisecond, func() error {
+		if got := w.Current().Log.Level; got != "warn" {
+			return fmt.Errorf("log.level = %q, want warn", got)
+		}
+		return nil
+	})
 }
 
 func TestWatchInitialErrors(t *testing.T) {
