@@ -104,7 +104,7 @@ func Default() *Config {
 				MaxCallsPerInstance: 100000,
 			},
 			Process:  ProcessConfig{StartTimeout: 10 * time.Second},
-			Debounce: 100 * time.Millisecond,
+			Debounce: 50 * time.Millisecond,
 		},
 		Data:    DataConfig{Dir: "./data"},
 		Log:     LogConfig{Level: "info", Format: "text"},
@@ -119,6 +119,9 @@ var restartKeys = []string{
 	"api.listen",
 	"data.dir",
 	"plugins.dir",
+	"plugins.wasm", // the wasm runtime is built once at start
+	"plugins.process",
+	"plugins.debounce",
 	"log.format",
 	"cluster.nats_url",
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -173,7 +174,10 @@ func (h *Host) load(ctx context.Context, f *File, w *watchdog) (Instance, string
 	}
 	inst, err := loader(ctx, f, w.notify)
 	if err != nil {
-		return nil, "", fmt.Errorf("load %s: %w", filepath.Base(f.Path), err)
+		if strings.Contains(err.Error(), fileBase(f.Path)) {
+			return nil, "", err // the loader already names the file
+		}
+		return nil, "", fmt.Errorf("load %s: %w", fileBase(f.Path), err)
 	}
 	info := inst.Info()
 	fail := func(err error) (Instance, string, error) {

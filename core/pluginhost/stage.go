@@ -42,6 +42,8 @@ func ignored(name string) bool {
 		strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp")
 }
 
+func fileBase(path string) string { return filepath.Base(path) }
+
 // pinKey is the name a pin is looked up under before the plugin has
 // described itself: the file name without its .wasm extension.
 func pinKey(path string) string {

@@ -1,0 +1,37 @@
+package pluginhost
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
+	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
+)
+
+// Loaders returns the two standard loaders: wasm modules on rt, and process
+// plugins started with popts (its SHA256 and OnStateChange are set per file
+// by the host: the pin is the staged file's hash).
+func Loaders(rt *wasmrt.Runtime, popts procrt.Options) map[string]LoadFunc {
+	return map[string]LoadFunc{
+		TransportWasm: func(ctx context.Context, f *File, _ func(string, error)) (Instance, error) {
+			return rt.LoadBytes(ctx, fileBase(f.Path), f.Wasm)
+		},
+		TransportProcess: func(ctx context.Context, f *File, notify func(string, error)) (Instance, error) {
+			o := popts
+			o.SHA256 = f.SHA256
+			if o.Logger == nil {
+				o.Logger = slog.Default()
+			}
+			o.Logger = o.Logger.With("plugin_file", fileBase(f.Path))
+			o.OnStateChange = func(state string, err error) {
+				switch state {
+				case procrt.StateCrashed:
+					notify(StateCrashed, err)
+				case procrt.StateReady:
+					notify(StateActive, nil)
+				}
+			}
+			return procrt.Load(ctx, f.Staged, o)
+		},
+	}
+}
