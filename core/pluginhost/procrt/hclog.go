@@ -3,6 +3,8 @@ package procrt
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -196,7 +198,7 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		if line := bytes.TrimSpace(t.part[:i]); len(line) > 0 {
+		if line := readable(bytes.TrimSpace(t.part[:i])); len(line) > 0 {
 			if len(line) > 300 {
 				line = append(line[:300:300], "…"...)
 			}
@@ -211,6 +213,27 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 		t.part = nil
 	}
 	return len(p), nil
+}
+
+// readable renders an hclog JSON line as "level: message (error)"; other
+// lines are returned as they are.
+func readable(line []byte) []byte {
+	if len(line) == 0 || line[0] != '{' {
+		return line
+	}
+	var entry struct {
+		Level   string `json:"@level"`
+		Message string `json:"@message"`
+		Error   any    `json:"error"`
+	}
+	if json.Unmarshal(line, &entry) != nil || entry.Message == "" {
+		return line
+	}
+	out := entry.Level + ": " + entry.Message
+	if entry.Error != nil {
+		out += fmt.Sprintf(" (%v)", entry.Error)
+	}
+	return []byte(out)
 }
 
 func (t *tailBuffer) String() string {

@@ -24,15 +24,16 @@ import (
 // errors.ErrUnsupported).
 type Process struct {
 	path string
-	sha  string
 	opts Options
 	log  *slog.Logger
+	nm   string // the plugin's name; a restart must keep it
 
 	mu     sync.Mutex
 	gen    *generation   // nil while restarting
 	ready  chan struct{} // closed when gen is set; replaced on a crash
 	state  string
 	info   *cpv1.PluginInfo
+	sha    string
 	config []byte // last successful Configure, re-applied after a restart
 	closed bool
 
@@ -54,16 +55,6 @@ type Process struct {
 func Load(ctx context.Context, path string, opts Options) (*Process, error) {
 	opts = opts.withDefaults()
 	log := opts.Logger.With("plugin_file", filepath.Base(path))
-	var sha string
-	var err error
-	if opts.SHA256 != "" {
-		sha, err = checkPin(path, opts.SHA256)
-	} else {
-		sha, err = fileSHA256(path)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("load %s: %w", path, err)
-	}
 	g, err := start(ctx, path, opts, log)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
@@ -72,9 +63,10 @@ func Load(ctx context.Context, path string, opts Options) (*Process, error) {
 	close(ready)
 	p := &Process{
 		path:    path,
-		sha:     sha,
+		sha:     g.sha,
 		opts:    opts,
 		log:     log.With("plugin", g.info.GetName()),
+		nm:      g.info.GetName(),
 		gen:     g,
 		ready:   ready,
 		state:   StateReady,
@@ -100,8 +92,13 @@ func (p *Process) Info() *cpv1.PluginInfo {
 // Transport returns "process".
 func (p *Process) Transport() string { return Transport }
 
-// SHA256 is the hex sha256 of the file as it was loaded.
-func (p *Process) SHA256() string { return p.sha }
+// SHA256 is the hex sha256 of the file the current process was started
+// from (at load, or at the last restart).
+func (p *Process) SHA256() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.sha
+}
 
 // Path is the file the process was started from.
 func (p *Process) Path() string { return p.path }
@@ -123,7 +120,7 @@ func (p *Process) Pid() int {
 	return p.gen.pid
 }
 
-func (p *Process) name() string { return p.info.GetName() }
+func (p *Process) name() string { return p.nm }
 
 // Configure hands the plugin its settings as a JSON object. The last
 // successful settings are re-applied to a restarted process.

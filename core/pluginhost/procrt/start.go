@@ -33,6 +33,7 @@ type generation struct {
 	device  cpv1.DeviceClient
 	pid     int
 	info    *cpv1.PluginInfo
+	sha     string // hex sha256 of the file this process was started from
 	started time.Time
 
 	deadOnce sync.Once
@@ -58,10 +59,14 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 // start starts one process from the file at path and validates it: pin,
 // exec, handshake, Describe, contract and name checks.
 func start(ctx context.Context, path string, opts Options, log *slog.Logger) (g *generation, err error) {
+	var sum string
 	if opts.SHA256 != "" {
-		if _, err := checkPin(path, opts.SHA256); err != nil {
-			return nil, err
-		}
+		sum, err = checkPin(path, opts.SHA256)
+	} else {
+		sum, err = fileSHA256(path)
+	}
+	if err != nil {
+		return nil, err
 	}
 	timeout := opts.StartTimeout
 	if dl, ok := ctx.Deadline(); ok {
@@ -114,6 +119,7 @@ func start(ctx context.Context, path string, opts Options, log *slog.Logger) (g 
 		model:   cpv1.NewModelClient(conn),
 		device:  cpv1.NewDeviceClient(conn),
 		pid:     cmd.Process.Pid,
+		sha:     sum,
 		started: began,
 		dead:    make(chan struct{}),
 	}

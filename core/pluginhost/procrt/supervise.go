@@ -138,6 +138,7 @@ func (p *Process) restart() (*generation, error) {
 	}
 	p.gen = g
 	p.info = g.info
+	p.sha = g.sha
 	p.state = StateReady
 	close(p.ready)
 	p.mu.Unlock()
