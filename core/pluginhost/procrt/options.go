@@ -53,7 +53,8 @@ var (
 // Options configure Load. The zero value is usable.
 type Options struct {
 	// Logger receives the loader's messages and the plugin's own log lines
-	// (at their level). Default: slog.Default().
+	// (at their level); the Process adds plugin=<name> to its own messages.
+	// Default: slog.Default().
 	Logger *slog.Logger
 	// SHA256, when set, pins the file's content (hex): Load, and every
 	// restart, hash the file first and refuse it on a mismatch.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -54,8 +53,7 @@ type Process struct {
 // retained.
 func Load(ctx context.Context, path string, opts Options) (*Process, error) {
 	opts = opts.withDefaults()
-	log := opts.Logger.With("plugin_file", filepath.Base(path))
-	g, err := start(ctx, path, opts, log)
+	g, err := start(ctx, path, opts, opts.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
@@ -65,7 +63,7 @@ func Load(ctx context.Context, path string, opts Options) (*Process, error) {
 		path:    path,
 		sha:     g.sha,
 		opts:    opts,
-		log:     log.With("plugin", g.info.GetName()),
+		log:     opts.Logger.With("plugin", g.info.GetName()),
 		nm:      g.info.GetName(),
 		gen:     g,
 		ready:   ready,
