@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -189,4 +190,28 @@ func TestLineLoggerAndTail(t *testing.T) {
 		!strings.Contains(s, "error: cannot open device (no adb)") {
 		t.Fatalf("tail = %q", s)
 	}
+}
+
+func TestCloseKillsAWedgedProcess(t *testing.T) {
+	p, err := Load(ctxT(t, 30*time.Second), plannerBin(t), Options{Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := p.Pid()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if took := time.Since(began); took > killGrace+2*time.Second {
+		t.Fatalf("close took %v", took)
+	}
+	checkFor(t, 2*time.Second, 10*time.Millisecond, func() error {
+		if !processGone(pid) {
+			return fmt.Errorf("stopped plugin pid %d survives Close", pid)
+		}
+		return nil
+	})
 }

@@ -42,10 +42,28 @@ type generation struct {
 
 func (g *generation) markDead() { g.deadOnce.Do(func() { close(g.dead) }) }
 
-// kill ends the process: a graceful shutdown request, then SIGKILL after two
-// seconds (go-plugin's Kill). It returns once the process has exited.
+// killGrace bounds go-plugin's graceful shutdown of one process; after it
+// the process gets SIGKILL.
+const killGrace = 3 * time.Second
+
+// kill ends the process: a graceful shutdown request, then SIGKILL (after
+// two seconds in go-plugin's Kill, or after killGrace if the shutdown
+// request itself hangs, as it does on a stopped or wedged process). It
+// returns once the process has exited.
 func (g *generation) kill() {
-	g.client.Kill()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g.client.Kill()
+	}()
+	t := time.NewTimer(killGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		killPid(g.pid)
+		<-done
+	}
 	g.markDead()
 }
 
