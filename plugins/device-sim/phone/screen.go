@@ -1,0 +1,167 @@
+package phone
+
+import (
+	"bytes"
+	"container/list"
+	"fmt"
+	"image"
+	"image/color"
+	"sync"
+
+	"github.com/openautoglm/cloudphone/plugins/device-sim/phone/render"
+)
+
+// snapshot is everything needed to draw one frame, taken under Phone.mu so
+// drawing can happen without the lock.
+type snapshot struct {
+	f        *frame
+	w, h     int
+	bg       color.RGBA
+	status   color.RGBA
+	clock    string
+	wifi     bool
+	bt       bool
+	airplane bool
+	awake    bool
+	booting  bool
+	toast    string
+	version  uint64
+}
+
+func (p *Phone) snapshot() *snapshot {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	w := p.w
+	s := &snapshot{w: p.opts.Width, h: p.opts.Height, clock: p.clock().Format("15:04"),
+		wifi: w.on("global", "wifi_on"), bt: w.on("global", "bluetooth_on"), airplane: w.on("global", "airplane_mode_on"),
+		awake: w.awake, booting: p.booting(), toast: w.toast, version: w.version}
+	if s.booting || !s.awake {
+		return s
+	}
+	s.f = p.build()
+	s.bg, s.status = s.f.root.st.bg, s.f.statusBg
+	if len(s.f.root.Children) > 0 {
+		s.bg = s.f.root.Children[0].st.bg
+	}
+	return s
+}
+
+// Screenshot renders the screen and returns it as PNG, as `screencap -p`
+// does. Frames are cached by screen version in a small process-wide LRU.
+func (p *Phone) Screenshot() ([]byte, error) {
+	snap := p.snapshot()
+	key := cacheKey{p: p, version: snap.version, clock: snap.clock, awake: snap.awake && !snap.booting}
+	if png := shots.get(key); png != nil {
+		return png, nil
+	}
+	c := render.NewCanvas(snap.w, snap.h)
+	defer c.Release()
+	snap.draw(c)
+	var buf bytes.Buffer
+	buf.Grow(snap.w * snap.h / 8)
+	if err := render.EncodePNG(&buf, c.Img); err != nil {
+		return nil, fmt.Errorf("screenshot of %s: %w", p.opts.Serial, err)
+	}
+	png := buf.Bytes()
+	shots.put(key, png)
+	return png, nil
+}
+
+func cmdScreencap(sh *shell, args []string, io stdio) int {
+	flags, rest := splitFlags(args)
+	_ = flags // -p (PNG) is the only format produced; raw output is not supported
+	png, err := sh.p.Screenshot()
+	if err != nil {
+		fmt.Fprintf(io.err, "screencap: %v\n", err)
+		return 1
+	}
+	if len(rest) == 0 {
+		_, _ = io.out.Write(png)
+		return 0
+	}
+	if err := sh.p.fs.write(rest[0], png, 0, false, false); err != nil {
+		fmt.Fprintf(io.err, "Error opening file: %s (%s)\n", rest[0], errText(err))
+		return 1
+	}
+	return 0
+}
+
+// Screenshot cache: a global LRU bounded in bytes, so idle phones hold no
+// frames of their own and many busy phones cannot exhaust memory.
+
+// ScreenshotCacheBytes bounds the process-wide screenshot cache.
+var ScreenshotCacheBytes = 24 << 20
+
+type cacheKey struct {
+	p       *Phone
+	version uint64
+	clock   string
+	awake   bool
+}
+
+type shotCache struct {
+	mu    sync.Mutex
+	ll    *list.List // of *shotEntry, most recent first
+	byP   map[*Phone]*list.Element
+	bytes int
+}
+
+type shotEntry struct {
+	key cacheKey
+	png []byte
+}
+
+var shots = &shotCache{ll: list.New(), byP: map[*Phone]*list.Element{}}
+
+func (c *shotCache) get(k cacheKey) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.byP[k.p]
+	if e == nil || e.Value.(*shotEntry).key != k {
+		return nil
+	}
+	c.ll.MoveToFront(e)
+	return e.Value.(*shotEntry).png
+}
+
+func (c *shotCache) put(k cacheKey, png []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e := c.byP[k.p]; e != nil {
+		c.bytes -= len(e.Value.(*shotEntry).png)
+		c.ll.Remove(e)
+	}
+	if len(png) > ScreenshotCacheBytes {
+		delete(c.byP, k.p)
+		return
+	}
+	c.byP[k.p] = c.ll.PushFront(&shotEntry{key: k, png: png})
+	c.bytes += len(png)
+	for c.bytes > ScreenshotCacheBytes && c.ll.Len() > 0 {
+		last := c.ll.Back()
+		ent := last.Value.(*shotEntry)
+		c.ll.Remove(last)
+		delete(c.byP, ent.key.p)
+		c.bytes -= len(ent.png)
+	}
+}
+
+// DropScreenshotCache empties the process-wide screenshot cache.
+func DropScreenshotCache() {
+	shots.mu.Lock()
+	defer shots.mu.Unlock()
+	shots.ll.Init()
+	shots.byP = map[*Phone]*list.Element{}
+	shots.bytes = 0
+}
+
+// Image renders the current screen into a new RGBA image.
+func (p *Phone) Image() *image.RGBA {
+	snap := p.snapshot()
+	c := render.NewCanvas(snap.w, snap.h)
+	defer c.Release()
+	snap.draw(c)
+	out := image.NewRGBA(c.Img.Rect)
+	copy(out.Pix, c.Img.Pix)
+	return out
+}
