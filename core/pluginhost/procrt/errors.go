@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -59,9 +60,12 @@ func wrapRPC(ctx context.Context, err error) error {
 // going away (the process died, or its dead connection was closed), as
 // opposed to an error the plugin returned.
 func isConnLost(err error) bool {
-	switch status.Code(err) {
-	case codes.Unavailable, codes.Canceled:
+	st, _ := status.FromError(err)
+	switch st.Code() {
+	case codes.Unavailable:
 		return true
+	case codes.Canceled:
+		return strings.Contains(st.Message(), "client connection is closing")
 	}
 	return false
 }
