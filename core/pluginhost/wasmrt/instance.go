@@ -1,0 +1,284 @@
+package wasmrt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/sys"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+)
+
+// Names of the functions a guest exports (the ABI of sdk/guest).
+const (
+	exportABIVersion = "cp_abi_version"
+	exportMalloc     = "cp_malloc"
+	exportFree       = "cp_free"
+	exportDescribe   = "cp_describe"
+	exportConfigure  = "cp_configure"
+	exportPlan       = "cp_plan"
+	exportInfer      = "cp_infer"
+)
+
+// abiVersion is the only guest ABI version this host speaks.
+const abiVersion = 1
+
+// Limits of the request buffer, as in sdk/guest.
+const (
+	maxRequestSize = 64 << 20
+	keepBufferSize = 1 << 20
+	minRequestBuf  = 8 << 10
+)
+
+// Errors of a call that ended its instance. The instance is discarded and
+// the next call runs on a fresh one.
+var (
+	// ErrTimeout: the call ran past Options.CallTimeout.
+	ErrTimeout = errors.New("call exceeded its deadline")
+	// ErrTrapped: the guest trapped or exited (a fatal runtime error such
+	// as out of memory, a wasm trap, a broken reply).
+	ErrTrapped = errors.New("guest trapped")
+)
+
+// GuestError is an error the plugin returned for a call (including a panic
+// the SDK recovered). The instance stays healthy.
+type GuestError struct {
+	Message string
+}
+
+func (e *GuestError) Error() string { return e.Message }
+
+// call is an exported request/reply function of the ABI.
+type call int
+
+const (
+	callDescribe call = iota
+	callConfigure
+	callPlan
+	callInfer
+	numCalls
+)
+
+var callExports = [numCalls]string{exportDescribe, exportConfigure, exportPlan, exportInfer}
+
+// instance is one instantiated module. It serves one call at a time; the
+// pool hands it to one caller at a time.
+type instance struct {
+	mod    api.Module
+	mem    api.Memory
+	fns    [numCalls]api.Function
+	malloc api.Function
+	free   api.Function
+	out    *outputLog
+
+	stack [2]uint64
+	// inPtr and inCap are the guest buffer from cp_malloc.
+	inPtr, inCap uint32
+	// buf is the host's encoding buffer.
+	buf []byte
+
+	calls  int
+	cfgGen uint64
+}
+
+func newInstance(mod api.Module, out *outputLog) (*instance, error) {
+	in := &instance{mod: mod, mem: mod.Memory(), out: out}
+	if in.mem == nil {
+		return nil, errors.New("module exports no memory")
+	}
+	in.malloc = mod.ExportedFunction(exportMalloc)
+	in.free = mod.ExportedFunction(exportFree)
+	for c, name := range callExports {
+		in.fns[c] = mod.ExportedFunction(name)
+	}
+	return in, nil
+}
+
+// abiVersion calls cp_abi_version.
+func (in *instance) abiVersion(ctx context.Context) (uint32, error) {
+	f := in.mod.ExportedFunction(exportABIVersion)
+	if err := f.CallWithStack(ctx, in.stack[:]); err != nil {
+		return 0, err
+	}
+	return uint32(in.stack[0]), nil
+}
+
+// invoke runs one exported call: it encodes req into the guest's request
+// buffer, calls the export and decodes the reply's payload into resp. A
+// non-nil error other than *GuestError means the instance must be
+// discarded; ctx must carry the call's deadline.
+func (in *instance) invoke(ctx context.Context, c call, req, resp proto.Message) error {
+	fn := in.fns[c]
+	if fn == nil {
+		return &GuestError{Message: "module does not export " + callExports[c]}
+	}
+	in.out.startCall()
+	in.calls++
+	if c == callDescribe {
+		if err := fn.CallWithStack(ctx, in.stack[:]); err != nil {
+			return err
+		}
+		return in.reply(in.stack[0], resp)
+	}
+	buf, err := proto.MarshalOptions{}.MarshalAppend(in.buf[:0], req)
+	if err != nil {
+		return &GuestError{Message: "encode request: " + err.Error()}
+	}
+	if cap(buf) <= keepBufferSize {
+		in.buf = buf
+	} else {
+		in.buf = nil
+	}
+	n := uint32(len(buf))
+	if len(buf) > maxRequestSize {
+		return &GuestError{Message: fmt.Sprintf("request is %d bytes, more than the %d allowed", len(buf), maxRequestSize)}
+	}
+	if err := in.ensureBuffer(ctx, n); err != nil {
+		return err
+	}
+	if !in.mem.Write(in.inPtr, buf) {
+		return fmt.Errorf("%w: request buffer %#x+%d is outside memory", ErrTrapped, in.inPtr, n)
+	}
+	in.stack[0], in.stack[1] = uint64(in.inPtr), uint64(n)
+	if err := fn.CallWithStack(ctx, in.stack[:]); err != nil {
+		return err
+	}
+	if err := in.reply(in.stack[0], resp); err != nil {
+		return err
+	}
+	if in.inCap > keepBufferSize && in.free != nil {
+		// Let the guest drop a buffer one large request made.
+		in.stack[0] = uint64(in.inPtr)
+		in.inPtr, in.inCap = 0, 0
+		if err := in.free.CallWithStack(ctx, in.stack[:]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ensureBuffer makes the guest's request buffer at least n bytes.
+func (in *instance) ensureBuffer(ctx context.Context, n uint32) error {
+	if n <= in.inCap && in.inPtr != 0 {
+		return nil
+	}
+	size := max(n, minRequestBuf)
+	if size < keepBufferSize {
+		// Round up to a power of two so a growing request size does not
+		// reallocate every time.
+		p := uint32(minRequestBuf)
+		for p < size {
+			p <<= 1
+		}
+		size = p
+	}
+	in.stack[0] = uint64(size)
+	if err := in.malloc.CallWithStack(ctx, in.stack[:]); err != nil {
+		return err
+	}
+	ptr := uint32(in.stack[0])
+	if ptr == 0 {
+		return &GuestError{Message: fmt.Sprintf("cp_malloc(%d) failed", size)}
+	}
+	in.inPtr, in.inCap = ptr, size
+	return nil
+}
+
+// reply decodes the packed GuestReply at ptr<<32|len.
+func (in *instance) reply(packed uint64, resp proto.Message) error {
+	ptr, n := uint32(packed>>32), uint32(packed)
+	view, ok := in.mem.Read(ptr, n)
+	if !ok {
+		return fmt.Errorf("%w: reply %#x+%d is outside memory", ErrTrapped, ptr, n)
+	}
+	payload, msg, err := decodeReply(view)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrTrapped, err)
+	}
+	if msg != "" {
+		return &GuestError{Message: msg}
+	}
+	// Unmarshal copies every string and bytes field out of guest memory.
+	if err := proto.Unmarshal(payload, resp); err != nil {
+		return fmt.Errorf("%w: decode reply: %v", ErrTrapped, err)
+	}
+	return nil
+}
+
+// decodeReply splits an encoded GuestReply into its payload and error
+// without copying the payload.
+func decodeReply(b []byte) (payload []byte, msg string, err error) {
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, "", fmt.Errorf("decode reply: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			payload, n = protowire.ConsumeBytes(b)
+		case num == 2 && typ == protowire.BytesType:
+			var v []byte
+			v, n = protowire.ConsumeBytes(b)
+			msg = string(v)
+		default:
+			n = protowire.ConsumeFieldValue(num, typ, b)
+		}
+		if n < 0 {
+			return nil, "", fmt.Errorf("decode reply: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+	}
+	return payload, msg, nil
+}
+
+// memoryBytes is the instance's linear memory size.
+func (in *instance) memoryBytes() uint64 { return uint64(in.mem.Size()) }
+
+func (in *instance) close() { _ = in.mod.Close(context.Background()) }
+
+// callContext returns ctx bounded by timeout, unless ctx already ends
+// sooner.
+func callContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
+}
+
+// classify turns an error from invoke into the error a caller sees, and
+// says whether the instance is still usable.
+func classify(ctx context.Context, timeout time.Duration, out *outputLog, err error) (error, bool) {
+	var ge *GuestError
+	if errors.As(err, &ge) {
+		return err, true
+	}
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr, false
+			}
+			return fmt.Errorf("%w (%v)", ErrTimeout, timeout), false
+		case sys.ExitCodeContextCanceled:
+			if cerr := ctx.Err(); cerr != nil {
+				return cerr, false
+			}
+			return context.Canceled, false
+		default:
+			return fmt.Errorf("%w: exited with code %d%s", ErrTrapped, exit.ExitCode(), out.reason()), false
+		}
+	}
+	if errors.Is(err, ErrTrapped) {
+		return err, false
+	}
+	// wazero appends the wasm stack trace to a trap's message; the first
+	// line and the guest's own explanation are what a person needs.
+	msg, _, _ := strings.Cut(err.Error(), "\n")
+	return fmt.Errorf("%w: %s%s", ErrTrapped, msg, out.reason()), false
+}

@@ -1,0 +1,79 @@
+package wasmrt
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+)
+
+// testCacheDir is the compilation cache shared by every test of a run. It
+// lives in the user cache directory, so that a second `go test` run skips
+// compiling the unchanged test modules (a Go guest takes seconds to
+// compile); CLOUDPHONE_WASM_TEST_CACHE overrides it, "off" disables it.
+var testCacheDir string
+
+func TestMain(m *testing.M) {
+	dir := os.Getenv("CLOUDPHONE_WASM_TEST_CACHE")
+	switch dir {
+	case "off":
+		dir = ""
+	case "":
+		if base, err := os.UserCacheDir(); err == nil {
+			dir = filepath.Join(base, "cloudphone", "wasmrt-test")
+		}
+	}
+	testCacheDir = dir
+	code := m.Run()
+	buildtest.CleanupWasm()
+	os.Exit(code)
+}
+
+// Paths of the test modules' sources.
+const (
+	helloDir     = "../../../examples/planner-hello"
+	loopDir      = "testdata/loop"
+	oomDir       = "testdata/oom"
+	panicDir     = "testdata/panic"
+	sandboxDir   = "testdata/sandbox"
+	contract2Dir = "testdata/contract2"
+)
+
+// newTestRuntime returns a runtime closed when the test ends.
+func newTestRuntime(t testing.TB, opts Options) *Runtime {
+	t.Helper()
+	if opts.CacheDir == "" {
+		opts.CacheDir = testCacheDir
+	}
+	ctx := context.Background()
+	r, err := NewRuntime(ctx, opts)
+	if err != nil {
+		t.Fatalf("NewRuntime: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(ctx); err != nil {
+			t.Errorf("close runtime: %v", err)
+		}
+	})
+	return r
+}
+
+// loadTest builds the module in dir and loads it; the module is closed when
+// the test ends.
+func loadTest(t testing.TB, r *Runtime, dir, ldflags string) *Module {
+	t.Helper()
+	path := buildtest.BuildWasm(t, dir, ldflags)
+	ctx := context.Background()
+	m, err := r.Load(ctx, path)
+	if err != nil {
+		t.Fatalf("load %s: %v", dir, err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(ctx); err != nil {
+			t.Errorf("close module: %v", err)
+		}
+	})
+	return m
+}

@@ -1,0 +1,111 @@
+package wasmrt
+
+import (
+	"io"
+	"log/slog"
+	"runtime"
+	"time"
+)
+
+// Defaults used for zero Options fields.
+const (
+	// DefaultMemoryLimitMiB is the linear memory limit of each instance.
+	DefaultMemoryLimitMiB = 256
+	// DefaultCallTimeout is the deadline of one call into a module.
+	DefaultCallTimeout = 2 * time.Second
+	// DefaultMaxCallsPerInstance is how many calls an instance serves before
+	// it is recycled.
+	DefaultMaxCallsPerInstance = 100_000
+	// DefaultMaxOutputBytes is how much stdout and stderr one instance may
+	// log before the rest is dropped.
+	DefaultMaxOutputBytes = 64 << 10
+)
+
+// Options configure a Runtime. The zero value is usable: every zero field
+// takes the default documented on it.
+type Options struct {
+	// CacheDir is a directory where compiled modules are cached, so that a
+	// restart or a reload of an unchanged file skips compilation (a Go guest
+	// of a few MiB takes seconds to compile, a cache hit milliseconds). The
+	// directory is created if needed and must not be shared with another
+	// wazero version's writers. Empty means an in-memory cache only.
+	CacheDir string
+
+	// MemoryLimitMiB caps each instance's linear memory. A guest that grows
+	// past it fails its call (a Go guest dies with "out of memory") and the
+	// instance is discarded. Defaults to DefaultMemoryLimitMiB (256).
+	MemoryLimitMiB uint32
+
+	// CallTimeout is the deadline of each call into a module, on top of the
+	// caller's context. A call that runs past it is stopped, fails, and its
+	// instance is discarded. Enforcing deadlines costs one goroutine per
+	// call inside wazero. Defaults to DefaultCallTimeout (2s).
+	CallTimeout time.Duration
+
+	// PoolSize is the most instances of one module that exist at once, and
+	// so the most concurrent calls into it; further calls wait. Each idle
+	// instance keeps its linear memory (a few MiB for a Go guest). Defaults
+	// to 2 × GOMAXPROCS.
+	PoolSize int
+
+	// MaxCallsPerInstance recycles an instance after it served this many
+	// calls, which bounds whatever the guest accumulates. A fresh instance
+	// costs about a millisecond to start. Defaults to
+	// DefaultMaxCallsPerInstance; negative means never.
+	MaxCallsPerInstance int
+
+	// MaxInstanceMemoryMiB recycles an instance, after its call, when its
+	// linear memory has grown past this size. Defaults to half of
+	// MemoryLimitMiB; negative means never.
+	MaxInstanceMemoryMiB int
+
+	// MaxOutputBytes bounds how much of an instance's stdout and stderr is
+	// logged; the rest is dropped. Defaults to DefaultMaxOutputBytes.
+	MaxOutputBytes int
+
+	// RandSource is the guests' source of random bytes; it must be safe for
+	// concurrent use. Nil means wazero's deterministic source, so guests
+	// behave the same on every run; set crypto/rand.Reader to grant real
+	// randomness.
+	RandSource io.Reader
+
+	// SkipSelfTest skips the test call Load makes to a planner (a Plan with
+	// an empty instruction, which must not trap or time out; an error
+	// reply is fine).
+	SkipSelfTest bool
+
+	// Logger receives load events at info and guest output at debug.
+	// Defaults to slog.Default().
+	Logger *slog.Logger
+
+	testNoEnsure bool
+}
+
+// withDefaults returns o with zero fields set to their defaults.
+func (o Options) withDefaults() Options {
+	if o.MemoryLimitMiB == 0 {
+		o.MemoryLimitMiB = DefaultMemoryLimitMiB
+	}
+	if o.MemoryLimitMiB > 4095 {
+		o.MemoryLimitMiB = 4095
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.PoolSize <= 0 {
+		o.PoolSize = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.MaxCallsPerInstance == 0 {
+		o.MaxCallsPerInstance = DefaultMaxCallsPerInstance
+	}
+	if o.MaxInstanceMemoryMiB == 0 {
+		o.MaxInstanceMemoryMiB = int(o.MemoryLimitMiB / 2)
+	}
+	if o.MaxOutputBytes <= 0 {
+		o.MaxOutputBytes = DefaultMaxOutputBytes
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
