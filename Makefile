@@ -84,6 +84,9 @@ proto: check-go
 	  --go_out=sdk/proto --go_opt=paths=source_relative \
 	  --go-grpc_out=sdk/proto --go-grpc_opt=paths=source_relative \
 	  sdk/proto/cloudphone/v1/plugin.proto
+	@# gRPC stubs are for process plugins and the host only: keep them (and
+	@# net, grpc, html/template...) out of wasm guests.
+	sed -i '1i //go:build !wasip1\n' sdk/proto/cloudphone/v1/plugin_grpc.pb.go
 
 lint: check-go
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
