@@ -30,18 +30,20 @@ const (
 // whatever length a peer claims.
 type ShellReader struct {
 	r    io.Reader
+	max  uint32
 	buf  []byte
 	id   ShellID
 	left uint32
 }
 
 // NewShellReader returns a reader that returns at most bufSize data bytes
-// per call (64 KiB when bufSize <= 0).
+// per call (64 KiB when bufSize <= 0). The buffer grows to that size only
+// as frames need it.
 func NewShellReader(r io.Reader, bufSize int) *ShellReader {
-	if bufSize <= 0 {
+	if bufSize <= 0 || bufSize > 1<<30 {
 		bufSize = defaultShellFrag
 	}
-	return &ShellReader{r: r, buf: make([]byte, bufSize)}
+	return &ShellReader{r: r, max: uint32(bufSize)}
 }
 
 // Next returns the next frame or frame piece. The data is valid until the
@@ -62,7 +64,10 @@ func (s *ShellReader) Next() (ShellID, []byte, error) {
 			return s.id, nil, nil
 		}
 	}
-	n := min(uint32(len(s.buf)), s.left)
+	n := min(s.max, s.left)
+	if uint32(cap(s.buf)) < n {
+		s.buf = make([]byte, n)
+	}
 	if _, err := io.ReadFull(s.r, s.buf[:n]); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
