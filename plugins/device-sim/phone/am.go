@@ -175,7 +175,7 @@ func cmdAm(sh *shell, args []string, io stdio) int {
 		}
 	case "broadcast":
 		in := parseIntent(args[1:])
-		fmt.Fprintf(io.out, "Broadcasting: %s\n", strings.Replace(in.String(), " }", " flg=0x400000 }", 1))
+		fmt.Fprintf(io.out, "Broadcasting: %s\n", broadcastIntent(in))
 		p.broadcast(in)
 		fmt.Fprintln(io.out, "Broadcast completed: result=0")
 	case "stack", "task":
@@ -297,4 +297,14 @@ func cmdMonkey(sh *shell, args []string, io stdio) int {
 	fmt.Fprintf(io.out, "Events injected: %d\n", count)
 	fmt.Fprintln(io.out, "## Network stats: elapsed time=21ms (0ms mobile, 0ms wifi, 21ms not connected)")
 	return 0
+}
+
+// broadcastIntent formats in as `am broadcast` echoes it, with the
+// FLAG_RECEIVER_INCLUDE_BACKGROUND flag am adds.
+func broadcastIntent(in intent) string {
+	s := in.String()
+	if strings.HasSuffix(s, " (has extras) }") {
+		return strings.TrimSuffix(s, " (has extras) }") + " flg=0x400000 (has extras) }"
+	}
+	return strings.TrimSuffix(s, " }") + " flg=0x400000 }"
 }

@@ -53,8 +53,13 @@ func (s *snapshot) draw(c *render.Canvas) {
 	c.Text(x, base, "85%", fs(32), fg)
 	x -= sx(30)
 	if s.airplane {
-		x -= render.Measure("✈", size)
-		c.Text(x, base, "✈", size, fg)
+		// A small aeroplane: fuselage, wings and tail.
+		x -= sx(40)
+		cx, cy := x+sx(20), base-sy(18)
+		u := sx(20)
+		c.Polygon([]image.Point{{cx - u, cy - u/6}, {cx + u, cy - u/6}, {cx + u, cy + u/6}, {cx - u, cy + u/6}}, fg)
+		c.Polygon([]image.Point{{cx + u/5, cy}, {cx - u/4, cy - u}, {cx - u/2, cy - u}, {cx - u/5, cy}, {cx - u/2, cy + u}, {cx - u/4, cy + u}}, fg)
+		c.Polygon([]image.Point{{cx - u*8/10, cy}, {cx - u, cy - u/2}, {cx - u*9/10, cy}, {cx - u, cy + u/2}}, fg)
 	} else {
 		// Signal bars.
 		for i := 3; i >= 0; i-- {
@@ -70,10 +75,7 @@ func (s *snapshot) draw(c *render.Canvas) {
 	}
 	if s.bt {
 		x -= sx(40)
-		c.Text(x, base, "ᛒ", size, fg)
-		if render.Measure("ᛒ", size) == size && !render.HasCJK() {
-			c.Text(x, base, "B", size, fg)
-		}
+		c.Text(x, base, "B", fs(34), fg)
 	}
 	// Navigation bar: back, home, recents.
 	nb := image.Rect(0, sy(navTop), s.w, s.h)

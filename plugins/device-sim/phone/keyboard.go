@@ -30,7 +30,7 @@ func (b *builder) keyboard(top, h int) *Node {
 	}
 	y := top + 20 + 2*keyH
 	kb.add(b.key("⇧", 0, y, keyW*3/2, y+keyH, func() {}))
-	kb.add(b.key("⌫", designW-keyW*3/2, y, designW, y+keyH, w.deleteChar))
+	kb.add(b.key("删除", designW-keyW*3/2, y, designW, y+keyH, w.deleteChar))
 	y += keyH
 	kb.add(b.key("?123", 0, y, keyW*3/2, y+keyH, func() {}))
 	kb.add(b.key(",", keyW*3/2, y, keyW*5/2, y+keyH, func() { w.typeText(",") }))
@@ -38,7 +38,11 @@ func (b *builder) keyboard(top, h int) *Node {
 	kb.add(b.key(".", keyW*15/2, y, keyW*17/2, y+keyH, func() { w.typeText(".") }))
 	acts := b.actions
 	s := b.s
-	kb.add(b.key("⏎", keyW*17/2, y, designW, y+keyH, func() { w.imeAction(acts, s) }))
+	enter := "换行"
+	if acts[s.focus] != nil {
+		enter = "确定"
+	}
+	kb.add(b.key(enter, keyW*17/2, y, designW, y+keyH, func() { w.imeAction(acts, s) }))
 	return kb
 }
 

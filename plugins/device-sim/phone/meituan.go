@@ -80,7 +80,7 @@ func buildMeituanHome(b *builder) {
 	w, s := b.w, b.s
 	top := statusH
 	head := b.frame(0, top, designW, top+260, meituanYellow)
-	head.add(b.label("深圳 ▾", designPad, top+10, 300, top+110, 44, textMain))
+	head.add(b.label("深圳", designPad, top+10, 300, top+110, 44, textMain))
 	head.add(b.searchBox("com.sankuai.meituan:id/search_box", "搜索美食、商家、商品", designPad, top+120, designW-designPad, top+230, white, func() {
 		w.push("meituan.search", "")
 	}))
@@ -274,7 +274,7 @@ func buildMeituanShop(b *builder) {
 func buildMeituanCheckout(b *builder) {
 	b.bg, b.status = bgGrey, white
 	w, s := b.w, b.s
-	b.add(b.appBar("提交订单", true, white, textMain))
+	b.add(b.appBar("确认订单", true, white, textMain))
 	y := statusH + appBarH + 20
 	addr := b.linear(designPad/2, y, designW-designPad/2, y+200, white)
 	addr.add(b.label("深圳市南山区科技园中区 8 栋 1201", designPad, y+30, designW-designPad, y+100, 44, textMain))

@@ -47,7 +47,7 @@ func buildSettingsHome(b *builder) {
 	items := []item{
 		{"wifi", "WLAN", wifiSum, "W", rgb(0x1a, 0x73, 0xe8), "wifi_on", "", "WLAN Wi-Fi"},
 		{"bluetooth", "蓝牙", btSum, "B", rgb(0x1a, 0x73, 0xe8), "bluetooth_on", "", "蓝牙 Bluetooth"},
-		{"airplane", "飞行模式", "", "✈", rgb(0xf2, 0x99, 0x00), "airplane_mode_on", "", "飞行模式 Airplane mode"},
+		{"airplane", "飞行模式", "", "飞", rgb(0xf2, 0x99, 0x00), "airplane_mode_on", "", "飞行模式 Airplane mode"},
 		{"display", "显示与亮度", "亮度 " + strconv.Itoa(w.brightness()*100/255) + "%", "亮", rgb(0xf4, 0xb4, 0x00), "", "settings.display", "显示与亮度 Display brightness"},
 		{"battery", "电池", "85% · 充电中", "电", rgb(0x34, 0xa8, 0x53), "", "", "电池 Battery"},
 		{"about", "关于手机", b.p.opts.Model, "i", rgb(0x5f, 0x63, 0x68), "", "settings.about", "关于手机 About phone"},

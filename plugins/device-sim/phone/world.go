@@ -116,7 +116,7 @@ func newWorld() *world {
 				"volume_music":           "8",
 			},
 			"secure": {
-				"default_input_method":        imeADB,
+				"default_input_method":        imeLatin,
 				"enabled_input_methods":       imeLatin + ":" + imeADB,
 				"android_id":                  "a1b2c3d4e5f60718",
 				"location_mode":               "3",
