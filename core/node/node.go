@@ -1,0 +1,182 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
+	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
+	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
+)
+
+// Options say where a Node's config comes from.
+type Options struct {
+	// ConfigFile is the YAML file (optional).
+	ConfigFile string
+	// Flags and FlagKeys override config keys (see config.LoadOptions).
+	Flags    *pflag.FlagSet
+	FlagKeys map[string]string
+	// Logger; default slog.Default().
+	Logger *slog.Logger
+	// Level, when set, follows log.level (also on live reload).
+	Level *slog.LevelVar
+}
+
+// Node is one running cloudphone node.
+type Node struct {
+	Host *pluginhost.Host
+	API  *api.Server
+
+	log      *slog.Logger
+	cfg      *config.Watcher
+	rt       *wasmrt.Runtime
+	watch    *pluginhost.Watcher
+	apiAddr  net.Addr
+	closers  []func(context.Context) error
+	stopping context.CancelFunc
+	level    *slog.LevelVar
+}
+
+// New loads the config and builds the node's services; nothing is served
+// until Start.
+func New(ctx context.Context, opts Options) (*Node, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	n := &Node{log: log, level: opts.Level}
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	n.stopping = cancel
+	lo := config.LoadOptions{File: opts.ConfigFile, Flags: opts.Flags, FlagKeys: opts.FlagKeys}
+	cw, err := config.Watch(wctx, lo, n.configChanged, func(err error) {
+		log.Error("config edit rejected; the running config stays", "error", err)
+	})
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	n.cfg = cw
+	if n.level != nil {
+		n.level.Set(cw.Current().Log.SlogLevel())
+	}
+	n.closers = append(n.closers, func(context.Context) error { return cw.Close() })
+	cfg := cw.Current()
+
+	for _, d := range []string{cfg.Data.Dir, cfg.Plugins.Dir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			n.Close(ctx)
+			return nil, fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	rt, err := wasmrt.NewRuntime(ctx, wasmrt.Options{
+		CacheDir:            filepath.Join(cfg.Data.Dir, "wasm-cache"),
+		MemoryLimitMiB:      uint32(cfg.Plugins.WASM.MemoryLimitMiB),
+		CallTimeout:         cfg.Plugins.WASM.CallTimeout,
+		PoolSize:            cfg.Plugins.WASM.PoolSize,
+		MaxCallsPerInstance: cfg.Plugins.WASM.MaxCallsPerInstance,
+		Logger:              log,
+	})
+	if err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
+	n.rt = rt
+	n.closers = append(n.closers, rt.Close)
+	n.Host = pluginhost.New(pluginhost.Options{
+		Dir:      cfg.Plugins.Dir,
+		StageDir: filepath.Join(cfg.Data.Dir, "plugin-bin"),
+		Loaders: pluginhost.Loaders(rt, procrt.Options{
+			Logger:       log,
+			StartTimeout: cfg.Plugins.Process.StartTimeout,
+		}),
+		Pins:         func() map[string]string { return cw.Current().Plugins.Pin },
+		PluginConfig: func(name string) []byte { return cw.Current().PluginConfigJSON(name) },
+		Logger:       log,
+	})
+	// The host closes before the runtime its modules run on.
+	n.closers = append(n.closers, n.Host.Close)
+	n.API = &api.Server{Plugins: n.Host, Logger: log}
+	return n, nil
+}
+
+// Config is the running config.
+func (n *Node) Config() *config.Config { return n.cfg.Current() }
+
+// Start loads the plugin directory, starts watching it and binds the API
+// listener (when listen is true). Plugins that fail to load are reported
+// and do not stop the node.
+func (n *Node) Start(ctx context.Context, listen bool) error {
+	cfg := n.Config()
+	if err := n.Host.LoadDir(ctx); err != nil {
+		n.log.Warn("some plugins were rejected", "error", err)
+	}
+	w, err := n.Host.Watch(ctx, pluginhost.WatchOptions{Debounce: cfg.Plugins.Debounce})
+	if err != nil {
+		return err
+	}
+	n.watch = w
+	n.closers = append(n.closers, func(context.Context) error { return w.Close() })
+	if listen {
+		addr, err := n.API.Listen(cfg.API.Listen)
+		if err != nil {
+			return err
+		}
+		n.apiAddr = addr
+	}
+	return nil
+}
+
+// Addr is where the API listens (after Start with listen).
+func (n *Node) Addr() net.Addr { return n.apiAddr }
+
+// Serve serves the API until ctx ends.
+func (n *Node) Serve(ctx context.Context) error { return n.API.Serve(ctx) }
+
+// Close stops everything in reverse order of start.
+func (n *Node) Close(ctx context.Context) error {
+	n.stopping()
+	var errs []error
+	for i := len(n.closers) - 1; i >= 0; i-- {
+		if err := n.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	n.closers = nil
+	return errors.Join(errs...)
+}
+
+// configChanged applies a valid config edit: plugins whose section changed
+// are configured again; pins apply to the next load.
+func (n *Node) configChanged(old, next *config.Config) {
+	changed := config.Diff(old, next)
+	n.log.Info("config reloaded", "changed", strings.Join(changed, ", "))
+	if n.level != nil {
+		n.level.Set(next.Log.SlogLevel())
+	}
+	var names []string
+	seen := map[string]bool{}
+	for _, k := range changed {
+		if rest, ok := strings.CutPrefix(k, "plugins.config."); ok {
+			name, _, _ := strings.Cut(rest, ".")
+			if !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	if n.Host != nil && len(names) > 0 {
+		if err := n.Host.Reconfigure(context.Background(), names); err != nil {
+			n.log.Error("plugin reconfigure failed", "error", err)
+		}
+	}
+}
