@@ -182,6 +182,15 @@ func TestRealADBNoAuth(t *testing.T) {
 	}
 	checkRealADB(t, s, serial, h)
 
+	// `adb shell` without a command, commands on a pipe.
+	cmd := exec.Command(s.bin, "-P", strconv.Itoa(s.port), "-s", serial, "shell")
+	cmd.Env = s.env
+	cmd.Stdin = strings.NewReader("echo one\nfalse\n")
+	piped, err := cmd.Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || string(piped) != "one\n" {
+		t.Fatalf("interactive adb shell: %q %v", piped, err)
+	}
+
 	// Our ServerClient against the same real server.
 	ctx := ctxT(t)
 	sc := s.client()
@@ -237,6 +246,9 @@ func TestRealADBNoAuth(t *testing.T) {
 	}
 	if err := sc.WaitForDevice(ctx, serial); err != nil {
 		t.Fatal(err)
+	}
+	if out, code := s.run(t, "-s", serial, "reboot"); code != 0 || h.Reboots.Load() != 1 {
+		t.Fatalf("adb reboot: %d %q, reboots %d", code, out, h.Reboots.Load())
 	}
 }
 

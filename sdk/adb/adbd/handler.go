@@ -18,9 +18,10 @@ type Handler interface {
 	Banner() wire.Banner
 
 	// Shell runs one command line as Android's /system/bin/sh -c would and
-	// returns its exit status (0–255). cmd is empty for an interactive
-	// shell (`adb shell` with no command); a handler without one may write
-	// an error to stderr and return 1.
+	// returns its exit status (0–255). cmd is never empty: for `adb shell`
+	// without a command the server runs a minimal interactive session that
+	// reads lines (echoing them on a PTY, with a "device:/ $ " prompt) and
+	// passes each one here with an empty stdin; "exit" ends it.
 	//
 	// stdin ends (io.EOF) when the host closes it. For shell v1 and exec:
 	// stderr is the same writer as stdout, as on a phone, and the exit code

@@ -135,6 +135,11 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 		banner.Type = "device"
 	}
 	bannerData := []byte(banner.String())
+	name := banner.Device
+	if name == "" {
+		name = "localhost"
+	}
+	prompt := name + ":/ $ "
 	version, maxData, err := s.handshake(ctx, br, c, bannerData)
 	if err != nil {
 		_ = c.Close()
@@ -150,7 +155,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 		MaxStreams: s.MaxStreams,
 		Logger:     log,
 		OnOpen: func(service string) transport.Service {
-			return s.resolve(service, remote, func() { _ = t.Close() })
+			return s.resolve(service, remote, prompt, func() { _ = t.Close() })
 		},
 		OnPacket: func(p wire.Packet) {
 			if p.Command == wire.CmdCNXN {

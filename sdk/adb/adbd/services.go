@@ -13,7 +13,7 @@ import (
 
 // resolve maps a service name to the function serving it, or nil to
 // refuse it. It runs on the read loop and does no I/O.
-func (s *Server) resolve(service, remote string, dropConn func()) transport.Service {
+func (s *Server) resolve(service, remote, prompt string, dropConn func()) transport.Service {
 	h := s.Handler
 	name, arg, _ := strings.Cut(service, ":")
 	base, opts, _ := strings.Cut(name, ",")
@@ -35,10 +35,10 @@ func (s *Server) resolve(service, remote string, dropConn func()) transport.Serv
 		return func(ctx context.Context, st *transport.Stream) {
 			ctx = context.WithValue(ctx, sessionKey{}, sess)
 			if sess.Protocol2 {
-				runShellV2(ctx, h, st, arg, sess.PTY)
+				runShellV2(ctx, h, st, arg, sess.PTY, prompt)
 				return
 			}
-			runShellV1(ctx, h, st, arg, sess.PTY)
+			runShellV1(ctx, h, st, arg, sess.PTY, prompt)
 		}
 	case name == "exec":
 		sess := Session{Service: "exec", Remote: remote}
@@ -80,23 +80,23 @@ func (s *Server) resolve(service, remote string, dropConn func()) transport.Serv
 
 // runShellV1 serves "shell:cmd": raw bytes both ways, stderr merged, no
 // exit status.
-func runShellV1(ctx context.Context, h Handler, st *transport.Stream, cmd string, pty bool) {
+func runShellV1(ctx context.Context, h Handler, st *transport.Stream, cmd string, pty bool, prompt string) {
 	var out io.Writer = st
 	if pty {
 		out = crlfWriter{st}
 	}
-	h.Shell(ctx, cmd, st, out, out)
+	runCommand(ctx, h, cmd, st, out, out, pty, prompt)
 }
 
 // runShellV2 serves "shell,v2,…:cmd": framed stdin/stdout/stderr and an
 // exit frame.
-func runShellV2(ctx context.Context, h Handler, st *transport.Stream, cmd string, pty bool) {
+func runShellV2(ctx context.Context, h Handler, st *transport.Stream, cmd string, pty bool, prompt string) {
 	frag := int(st.MaxData()) - 5
 	w := wire.NewShellWriter(st, min(frag, 256*1024))
 	pr, pw := io.Pipe()
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		rd := wire.NewShellReader(st, 64*1024)
+		rd := wire.NewShellReader(st, 16*1024)
 		for {
 			id, data, err := rd.Next()
 			if err != nil {
@@ -120,7 +120,7 @@ func runShellV2(ctx context.Context, h Handler, st *transport.Stream, cmd string
 		stdout = crlfWriter{stdout}
 		stderr = stdout
 	}
-	code := h.Shell(ctx, cmd, pr, stdout, stderr)
+	code := runCommand(ctx, h, cmd, pr, stdout, stderr, pty, prompt)
 	_ = pr.Close()
 	_ = w.WriteFrame(wire.ShellExit, []byte{byte(code)})
 	_ = st.Close()
