@@ -168,6 +168,24 @@ func checkRealADB(t *testing.T, s *adbServer, serial string, h *adbtest.Handler)
 	if out, code := s.run(t, "-s", serial, "ls", "/sdcard/Download"); code != 0 || !strings.Contains(out, "x.bin") {
 		t.Fatalf("ls: %d %q", code, out)
 	}
+	// Whole directories both ways (LIS2 + RECV, SEND with mkdir).
+	pulled := filepath.Join(dir, "pulled")
+	if out, code := s.run(t, "-s", serial, "pull", "/sdcard/Download", pulled); code != 0 {
+		t.Fatalf("pull dir: %d %s", code, out)
+	}
+	if got, err := os.ReadFile(filepath.Join(pulled, "x.bin")); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("pulled dir file differs: %d bytes %v", len(got), err)
+	}
+	if out, code := s.run(t, "-s", serial, "push", pulled, "/sdcard/copy"); code != 0 {
+		t.Fatalf("push dir: %d %s", code, out)
+	}
+	if _, err := h.Files.ReadFile("/sdcard/copy/in.bin"); err != nil {
+		t.Fatalf("push dir: %v", err)
+	}
+	// A forced PTY: output comes back with terminal line endings.
+	if out, code := s.run(t, "-s", serial, "shell", "-t", "-t", "echo", "tty"); code != 0 || out != "tty\r\n" {
+		t.Fatalf("shell -t -t: %d %q", code, out)
+	}
 }
 
 func TestRealADBNoAuth(t *testing.T) {
