@@ -69,3 +69,38 @@ func BenchmarkShellRoundTrip(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkExecOut3MiB moves a screenshot-sized (3 MiB) exec-out payload
+// over a persistent connection and, for comparison, with one adb process
+// per call.
+func BenchmarkExecOut3MiB(b *testing.B) {
+	h := &adbtest.Handler{}
+	addr := startDevice(b, &adbd.Server{Handler: h})
+	ctx := context.Background()
+	const cmd = "big 3145728"
+	b.Run("persistent", func(b *testing.B) {
+		c := dial(b, addr, nil)
+		b.SetBytes(3 << 20)
+		for b.Loop() {
+			if out, err := c.ExecOut(ctx, cmd); err != nil || len(out) != 3<<20 {
+				b.Fatalf("%d %v", len(out), err)
+			}
+		}
+	})
+	if _, err := exec.LookPath("adb"); err != nil {
+		return
+	}
+	s := startADB(b)
+	s.connect(b, addr, "device")
+	b.Run("adb-binary", func(b *testing.B) {
+		b.SetBytes(3 << 20)
+		for b.Loop() {
+			c := exec.Command(s.bin, "-P", strconv.Itoa(s.port), "-s", addr, "exec-out", cmd)
+			c.Env = s.env
+			out, err := c.Output()
+			if err != nil || len(out) != 3<<20 {
+				b.Fatalf("%d %v", len(out), err)
+			}
+		}
+	})
+}

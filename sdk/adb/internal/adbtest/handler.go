@@ -32,8 +32,21 @@ type Handler struct {
 	Features []string
 }
 
-// Pattern returns n deterministic bytes.
+// pattern is computed once; Pattern hands out read-only prefixes of it.
+var pattern = func() []byte {
+	b := make([]byte, 4<<20)
+	for i := range b {
+		b[i] = byte(i*7 + i/251)
+	}
+	return b
+}()
+
+// Pattern returns n deterministic bytes. Callers must not modify them
+// when n <= 4 MiB (they share one buffer).
 func Pattern(n int) []byte {
+	if n <= len(pattern) {
+		return pattern[:n:n]
+	}
 	b := make([]byte, n)
 	for i := range b {
 		b[i] = byte(i*7 + i/251)

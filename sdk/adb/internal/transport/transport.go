@@ -4,8 +4,9 @@
 // WRTE packets with one packet in flight per stream and direction, each
 // acknowledged by OKAY.
 //
-// Lock order: Transport.mu before Stream.mu; the write lock (Transport.wmu)
-// is never held while taking either.
+// Locks: Transport.mu, Transport.outMu and Stream.mu are leaves: no code
+// path holds two of them at once. Only the writer goroutine writes to the
+// connection, so the read loop never blocks on a slow peer.
 package transport
 
 import (
