@@ -235,8 +235,13 @@ func (b *pngBuffers) Put(v *png.EncoderBuffer) { b.p.Put(v) }
 
 var encoder = &png.Encoder{CompressionLevel: png.BestSpeed, BufferPool: &pngBuffers{}}
 
-// EncodePNG writes img as PNG with the fastest compression.
+// EncodePNG writes img as PNG with the fastest compression. Opaque RGBA
+// images (every Canvas) take a fast path with one filter per row; others
+// use image/png at BestSpeed with pooled buffers.
 func EncodePNG(w io.Writer, img image.Image) error {
+	if m, ok := img.(*image.RGBA); ok && m.Opaque() {
+		return encodeRGB(w, m)
+	}
 	if err := encoder.Encode(w, img); err != nil {
 		return fmt.Errorf("encode png: %w", err)
 	}
