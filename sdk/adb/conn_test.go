@@ -372,3 +372,30 @@ func TestInteractiveShell(t *testing.T) {
 		t.Fatalf("pty transcript %q, want %q", got, want)
 	}
 }
+
+func TestSmallPayloads(t *testing.T) {
+	// An old-style 4 KiB payload limit on either side: everything is split
+	// into many WRTEs, each waiting for its OKAY.
+	for _, tc := range []struct {
+		name        string
+		dev, client uint32
+	}{{"device 4K", 4096, 0}, {"client 4K", 0, 4096}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := &adbtest.Handler{}
+			c := dial(t, startDevice(t, &adbd.Server{Handler: h, MaxData: tc.dev}), &adb.DialOptions{MaxData: tc.client})
+			ctx := ctxT(t)
+			data := adbtest.Pattern(1 << 20)
+			if err := c.Push(ctx, bytes.NewReader(data), "/sdcard/p", 0o644, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			var got bytes.Buffer
+			if err := c.Pull(ctx, "/sdcard/p", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+				t.Fatalf("pull: %d %v", got.Len(), err)
+			}
+			out, _, code, err := c.Shell(ctx, "big 300000")
+			if err != nil || code != 0 || !bytes.Equal(out, adbtest.Pattern(300000)) {
+				t.Fatalf("shell: %d %d %v", len(out), code, err)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package adbd_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -18,6 +19,7 @@ import (
 type fakeHost struct {
 	t      testing.TB
 	c      net.Conn
+	old    bool
 	wmu    sync.Mutex
 	served chan error
 	pkts   chan wire.Packet // packets other than acknowledged WRTEs
@@ -26,9 +28,15 @@ type fakeHost struct {
 }
 
 func newFakeHost(t testing.TB, h adbd.Handler) *fakeHost {
+	return newFakeHostOld(t, h, false)
+}
+
+// newFakeHostOld returns a fake host that, when old is set, checksums and
+// verifies every packet like a host before version 0x01000001.
+func newFakeHostOld(t testing.TB, h adbd.Handler, old bool) *fakeHost {
 	t.Helper()
 	srvConn, hostConn := net.Pipe()
-	fh := &fakeHost{t: t, c: hostConn, served: make(chan error, 1), pkts: make(chan wire.Packet, 64)}
+	fh := &fakeHost{t: t, c: hostConn, old: old, served: make(chan error, 1), pkts: make(chan wire.Packet, 64)}
 	srv := &adbd.Server{Handler: h, MaxData: 4096}
 	go func() { fh.served <- srv.ServeConn(context.Background(), srvConn) }()
 	go fh.readLoop()
@@ -38,7 +46,7 @@ func newFakeHost(t testing.TB, h adbd.Handler) *fakeHost {
 func (fh *fakeHost) readLoop() {
 	defer close(fh.pkts)
 	for {
-		p, err := wire.ReadPacket(fh.c, wire.MaxPayload, false)
+		p, err := wire.ReadPacket(fh.c, wire.MaxPayload, fh.old)
 		if err != nil {
 			return
 		}
@@ -62,7 +70,7 @@ func (fh *fakeHost) send(cmd wire.Command, a0, a1 uint32, data []byte) error {
 	fh.wmu.Lock()
 	defer fh.wmu.Unlock()
 	_ = fh.c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return wire.WritePacket(fh.c, wire.Packet{Command: cmd, Arg0: a0, Arg1: a1, Data: data}, false)
+	return wire.WritePacket(fh.c, wire.Packet{Command: cmd, Arg0: a0, Arg1: a1, Data: data}, fh.old)
 }
 
 func (fh *fakeHost) raw(b []byte) error {
@@ -235,4 +243,39 @@ func TestFlowControlViolation(t *testing.T) {
 		t.Fatal("no CLSE after flow control violation")
 	}
 	_ = fh.finish()
+}
+
+func TestOldPeerChecksums(t *testing.T) {
+	// A pre-2017 host (version 0x01000000): the device must checksum what
+	// it sends and verifies what it receives. The fake host verifies every
+	// packet, so a missing checksum ends its read loop and fails the test.
+	fh := newFakeHostOld(t, &adbtest.Handler{}, true)
+	if err := fh.send(wire.CmdCNXN, wire.VersionMin, 4096, []byte("host::")); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := fh.next(wire.CmdCNXN); !ok || p.Arg0 != wire.VersionMin {
+		t.Fatalf("CNXN reply %v", p)
+	}
+	if fh.open("exec:big 20000") == 0 {
+		t.Fatal("exec refused")
+	}
+	if _, ok := fh.next(wire.CmdCLSE); !ok {
+		t.Fatal("no CLSE")
+	}
+	if got := fh.received(); !bytes.Equal(got, adbtest.Pattern(20000)) {
+		t.Fatalf("got %d bytes", len(got))
+	}
+	// A packet with a wrong checksum ends the connection.
+	b := wire.AppendHeader(nil, wire.Packet{Command: wire.CmdOKAY, Arg0: 1, Arg1: 1, Data: []byte("x")}, true)
+	b[16]++
+	_ = fh.raw(append(b, 'x'))
+	select {
+	case err := <-fh.served:
+		if !errors.Is(err, wire.ErrBadChecksum) {
+			t.Fatalf("ServeConn = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("bad checksum accepted")
+	}
+	_ = fh.c.Close()
 }
