@@ -371,6 +371,35 @@ func TestInteractiveShell(t *testing.T) {
 	if string(got) != want {
 		t.Fatalf("pty transcript %q, want %q", got, want)
 	}
+
+	// ^C cancels a running command; typeahead after it still runs.
+	st2, err := c.OpenStream(ctx, "shell,v2,pty:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = st2.Close() }()
+	if err := wire.NewShellWriter(st2, 0).WriteFrame(wire.ShellStdin, []byte("sleep\r\x03exit 4\r")); err != nil {
+		t.Fatal(err)
+	}
+	got = got[:0]
+	rd = wire.NewShellReader(st2, 0)
+	for {
+		id, data, err := rd.Next()
+		if err != nil {
+			t.Fatalf("pty ^C: %v after %q", err, got)
+		}
+		if id == wire.ShellExit {
+			if data[0] != 4 {
+				t.Fatalf("pty ^C exit %d", data[0])
+			}
+			break
+		}
+		got = append(got, data...)
+	}
+	want = "testdev:/ $ sleep\r\n^C\r\ntestdev:/ $ exit 4\r\n"
+	if string(got) != want {
+		t.Fatalf("pty transcript %q, want %q", got, want)
+	}
 }
 
 func TestSmallPayloads(t *testing.T) {

@@ -25,7 +25,10 @@ type Device interface {
 	// stderr are separate and exit is the command's status; without it
 	// stderr is merged into stdout and exit is 0, as with adb.
 	Shell(ctx context.Context, cmd string) (stdout, stderr []byte, exit int, err error)
-	// RunShell runs cmd streaming stdin (may be nil) and output.
+	// RunShell runs cmd streaming stdin (may be nil) and output. stdin is
+	// copied by a goroutine until it ends; an stdin that never ends keeps
+	// that goroutine blocked in its Read after RunShell returns. An empty
+	// cmd starts an interactive session reading commands from stdin.
 	RunShell(ctx context.Context, cmd string, stdin io.Reader, stdout, stderr io.Writer) (exit int, err error)
 	// ExecOut runs cmd with exec: (raw bytes, no terminal mangling) and
 	// returns its output, as `adb exec-out`.
@@ -39,7 +42,9 @@ type Device interface {
 	Stat(ctx context.Context, path string) (FileInfo, error)
 	// List lists a remote directory.
 	List(ctx context.Context, path string) ([]FileInfo, error)
-	// Reboot reboots the device into target ("" for a normal boot).
+	// Reboot reboots the device into target ("" for a normal boot). The
+	// device drops its connections: a *Conn is dead afterwards and must be
+	// dialled again once the device is back.
 	Reboot(ctx context.Context, target string) error
 }
 

@@ -29,6 +29,10 @@
 //   - internal/transport: stream multiplexing and OKAY flow control,
 //     used by both sides.
 //
+// wire is its own package (rather than this one) so that the client, the
+// device side and the internal transport can share it without an import
+// cycle; Banner and FileInfo are aliased here for convenience.
+//
 // Not here: USB, the adb server itself, TLS (STLS, adb 30+ wireless
 // pairing), `adb install` logic, interactive terminals beyond raw bytes.
 package adb

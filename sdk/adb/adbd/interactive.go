@@ -2,6 +2,7 @@ package adbd
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"strconv"
@@ -55,48 +56,124 @@ func interactive(ctx context.Context, h Handler, stdin io.Reader, stdout, stderr
 		}
 		return status
 	}
+	return ptySession(ctx, h, stdin, stdout, stderr, prompt)
+}
+
+// ptySession is the PTY half of interactive. Keystrokes are read by a
+// goroutine so that ^C can cancel a running command (its ctx ends); other
+// typeahead during a command is dropped.
+func ptySession(ctx context.Context, h Handler, stdin io.Reader, stdout, stderr io.Writer, prompt string) int {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	keys := make(chan []byte)
+	go func() {
+		defer close(keys)
+		for {
+			buf := make([]byte, 256)
+			n, err := stdin.Read(buf)
+			if n > 0 {
+				select {
+				case keys <- buf[:n]:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
 	echo := func(s string) { _, _ = io.WriteString(stdout, s) }
+	status := 0
+	// run executes one line; ^C while it runs (in the typeahead rest or in
+	// later keystrokes) cancels it. It returns the typeahead still to
+	// process.
+	run := func(line string, rest []byte) (_ []byte, done bool) {
+		line = strings.TrimSpace(line)
+		if line == "exit" || strings.HasPrefix(line, "exit ") {
+			if n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "exit"))); err == nil {
+				status = n
+			}
+			return nil, true
+		}
+		if line == "" {
+			return rest, false
+		}
+		cctx, ccancel := context.WithCancel(ctx)
+		defer ccancel()
+		result := make(chan int, 1)
+		go func() { result <- h.Shell(cctx, line, strings.NewReader(""), stdout, stderr) }()
+		if i := bytes.IndexByte(rest, 0x03); i >= 0 {
+			echo("^C\n")
+			ccancel()
+			rest = rest[i+1:]
+		}
+		for {
+			select {
+			case status = <-result:
+				return rest, false
+			case b, ok := <-keys:
+				if !ok {
+					keys = nil // stdin closed: let the command finish
+					continue
+				}
+				if bytes.IndexByte(b, 0x03) >= 0 {
+					echo("^C\n")
+					ccancel()
+				}
+			}
+		}
+	}
 	echo(prompt)
-	br := bufio.NewReader(stdin)
 	var line []byte
 	skip := 0 // bytes of an escape sequence still to drop
 	for {
-		c, err := br.ReadByte()
-		if err != nil || ctx.Err() != nil {
-			return status
-		}
-		if skip > 0 {
-			skip--
-			continue
-		}
-		switch {
-		case c == '\r' || c == '\n':
-			echo("\n")
-			code, done := run(string(line))
-			if done {
-				return code
-			}
-			line = line[:0]
-			echo(prompt)
-		case c == 0x7f || c == 0x08:
-			if len(line) > 0 {
-				_, size := utf8.DecodeLastRune(line)
-				line = line[:len(line)-size]
-				echo("\b \b")
-			}
-		case c == 0x03: // ^C
-			echo("^C\n")
-			line = line[:0]
-			echo(prompt)
-		case c == 0x04: // ^D
-			if len(line) == 0 {
+		var chunk []byte
+		select {
+		case b, ok := <-keys:
+			if !ok {
 				return status
 			}
-		case c == 0x1b: // arrow keys and friends: ESC [ X
-			skip = 2
-		case c >= 0x20 && len(line) < maxLine:
-			line = append(line, c)
-			_, _ = stdout.Write([]byte{c})
+			chunk = b
+		case <-ctx.Done():
+			return status
+		}
+		for len(chunk) > 0 {
+			c := chunk[0]
+			chunk = chunk[1:]
+			if skip > 0 {
+				skip--
+				continue
+			}
+			switch {
+			case c == '\r' || c == '\n':
+				echo("\n")
+				var done bool
+				if chunk, done = run(string(line), chunk); done {
+					return status
+				}
+				line = line[:0]
+				echo(prompt)
+			case c == 0x7f || c == 0x08:
+				if len(line) > 0 {
+					_, size := utf8.DecodeLastRune(line)
+					line = line[:len(line)-size]
+					echo("\b \b")
+				}
+			case c == 0x03: // ^C
+				echo("^C\n")
+				line = line[:0]
+				echo(prompt)
+			case c == 0x04: // ^D
+				if len(line) == 0 {
+					return status
+				}
+			case c == 0x1b: // arrow keys and friends: ESC [ X
+				skip = 2
+			case c >= 0x20 && len(line) < maxLine:
+				line = append(line, c)
+				_, _ = stdout.Write([]byte{c})
+			}
 		}
 	}
 }
