@@ -2,6 +2,8 @@ package pluginhost_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"log/slog"
 	"os"
@@ -174,8 +176,9 @@ func TestHotSwapUnderLoad(t *testing.T) {
 
 			for label, bad := range c.bad {
 				publish(t, bad, dst)
-				waitFor(t, 30*time.Second, func() bool { return rejected(h, dst) != "" })
-				if got := rejected(h, dst); !strings.Contains(got, c.wantBad[label]) {
+				sum := fileSHA(t, bad)
+				waitFor(t, 60*time.Second, func() bool { _, s := rejected(h, dst); return s == sum })
+				if got, _ := rejected(h, dst); !strings.Contains(got, c.wantBad[label]) {
 					t.Errorf("%s: rejection %q, want it to mention %q", label, got, c.wantBad[label])
 				}
 				if r := plan(t, h, c); r != c.reply("3.0.0") {
@@ -189,6 +192,11 @@ func TestHotSwapUnderLoad(t *testing.T) {
 				t.Fatalf("%d of %d calls failed during swaps; first: %v", n, n+ok.Load(), firstErr.Load())
 			}
 			t.Logf("%s: %d calls, 0 failed, across 2 swaps and %d rejected files", c.name, ok.Load(), len(c.bad))
+			for _, ev := range h.Status()[0].History {
+				if ev.Action == pluginhost.ActionSwapped || ev.Action == pluginhost.ActionLoaded {
+					t.Logf("%s %s → %s: validate+swap took %s", ev.Action, ev.Previous, ev.Version, ev.Duration)
+				}
+			}
 
 			os.Remove(dst)
 			waitFor(t, 10*time.Second, func() bool { return len(h.Status()) == 0 })
@@ -214,14 +222,24 @@ func waitReply(t *testing.T, h *pluginhost.Host, c swapCase, version string) {
 	waitFor(t, 60*time.Second, func() bool { return plan(t, h, c) == want })
 }
 
-// rejected returns the error of the rejected row for file, if any.
-func rejected(h *pluginhost.Host, file string) string {
+// rejected returns the error and hash of the rejected row for file, if any.
+func rejected(h *pluginhost.Host, file string) (string, string) {
 	for _, s := range h.Status() {
 		if s.File == file && s.State == pluginhost.StateRejected {
-			return s.Error
+			return s.Error, s.SHA256
 		}
 	}
-	return ""
+	return "", ""
+}
+
+func fileSHA(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
 }
 
 func waitFor(t *testing.T, limit time.Duration, cond func() bool) {

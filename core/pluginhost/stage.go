@@ -81,9 +81,14 @@ func stage(path, stageDir string) (*File, error) {
 	if err := os.MkdirAll(stageDir, 0o700); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
 	}
-	f.Staged = filepath.Join(stageDir, pinKey(path)+"-"+f.SHA256[:16])
+	// stageDir/<hash>/<name>: the process keeps its published name in ps
+	// and in errors, and each version has its own copy.
+	f.Staged = filepath.Join(stageDir, f.SHA256[:16], filepath.Base(path))
 	if _, err := os.Stat(f.Staged); err == nil {
 		return f, nil // same bytes already staged
+	}
+	if err := os.MkdirAll(filepath.Dir(f.Staged), 0o700); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
 	}
 	if err := writeExecutable(f.Staged, data); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -83,12 +84,32 @@ type instance struct {
 
 	calls  int
 	cfgGen uint64
+
+	// interrupt is the cp_interrupt global of an instrumented module (nil
+	// with Options.CloseOnContextDone); fire sets it, from timer when
+	// the call deadline passes or from stopCtx when the caller's context
+	// ends. fired records that it happened.
+	interrupt api.MutableGlobal
+	timer     *time.Timer
+	stopCtx   func() bool
+	fired     atomic.Bool
+	// cancel ends the call context in CloseOnContextDone mode.
+	cancel context.CancelFunc
 }
 
-func newInstance(mod api.Module, out *outputLog) (*instance, error) {
+func newInstance(mod api.Module, out *outputLog, instrumented bool) (*instance, error) {
 	in := &instance{mod: mod, mem: mod.Memory(), out: out}
 	if in.mem == nil {
 		return nil, errors.New("module exports no memory")
+	}
+	if instrumented {
+		g, ok := mod.ExportedGlobal(exportInterrupt).(api.MutableGlobal)
+		if !ok {
+			return nil, fmt.Errorf("module does not export the %s global", exportInterrupt)
+		}
+		in.interrupt = g
+		in.timer = time.AfterFunc(time.Hour, in.fire)
+		in.timer.Stop()
 	}
 	in.malloc = mod.ExportedFunction(exportMalloc)
 	in.free = mod.ExportedFunction(exportFree)
@@ -236,10 +257,54 @@ func decodeReply(b []byte) (payload []byte, msg string, err error) {
 	return payload, msg, nil
 }
 
+// fire interrupts the running call: the guest traps at its next loop
+// iteration. It runs on a timer's or a context's goroutine.
+func (in *instance) fire() {
+	in.fired.Store(true)
+	in.interrupt.Set(1)
+}
+
+// arm starts watching a call: the deadline timeout and ctx. It returns the
+// context to call wazero with. Every arm is followed by one disarm.
+func (in *instance) arm(ctx context.Context, timeout time.Duration) context.Context {
+	if in.interrupt == nil {
+		cctx, cancel := callContext(ctx, timeout)
+		in.cancel = cancel
+		return cctx
+	}
+	in.timer.Reset(timeout)
+	if ctx.Done() != nil {
+		in.stopCtx = context.AfterFunc(ctx, in.fire)
+	}
+	return ctx
+}
+
+// disarm stops watching the call and reports whether the instance was
+// interrupted; an interrupted instance must be discarded even if its call
+// returned, as the interrupt may be set.
+func (in *instance) disarm() (interrupted bool) {
+	if in.interrupt == nil {
+		in.cancel()
+		in.cancel = nil
+		return false
+	}
+	stopped := in.timer.Stop()
+	if in.stopCtx != nil {
+		stopped = in.stopCtx() && stopped
+		in.stopCtx = nil
+	}
+	return !stopped || in.fired.Load()
+}
+
 // memoryBytes is the instance's linear memory size.
 func (in *instance) memoryBytes() uint64 { return uint64(in.mem.Size()) }
 
-func (in *instance) close() { _ = in.mod.Close(context.Background()) }
+func (in *instance) close() {
+	if in.timer != nil {
+		in.timer.Stop()
+	}
+	_ = in.mod.Close(context.Background())
+}
 
 // callContext returns ctx bounded by timeout, unless ctx already ends
 // sooner.
@@ -251,11 +316,18 @@ func callContext(ctx context.Context, timeout time.Duration) (context.Context, c
 }
 
 // classify turns an error from invoke into the error a caller sees, and
-// says whether the instance is still usable.
-func classify(ctx context.Context, timeout time.Duration, out *outputLog, err error) (error, bool) {
+// says whether the instance is still usable. interrupted says the call was
+// stopped by its deadline or its context (the trap is then ours).
+func classify(ctx context.Context, timeout time.Duration, out *outputLog, err error, interrupted bool) (error, bool) {
 	var ge *GuestError
-	if errors.As(err, &ge) {
+	if errors.As(err, &ge) && !interrupted {
 		return err, true
+	}
+	if interrupted {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr, false
+		}
+		return fmt.Errorf("%w (%v)", ErrTimeout, timeout), false
 	}
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {

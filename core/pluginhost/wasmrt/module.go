@@ -128,13 +128,15 @@ func (m *Module) Configure(ctx context.Context, configJSON []byte) error {
 	if err != nil {
 		return fmt.Errorf("configure %s: %w", m.name(), err)
 	}
-	err = m.invoke(ctx, in, callConfigure, &cpv1.ConfigureRequest{ConfigJson: next.json}, &cpv1.ConfigureResponse{})
+	keep, err := m.invoke(ctx, in, callConfigure, &cpv1.ConfigureRequest{ConfigJson: next.json}, &cpv1.ConfigureResponse{})
+	if err == nil {
+		in.cfgGen = next.gen
+		m.cfg.Store(next)
+	}
+	m.putBack(in, keep)
 	if err != nil {
 		return fmt.Errorf("configure %s: %w", m.name(), err)
 	}
-	in.cfgGen = next.gen
-	m.cfg.Store(next)
-	m.release(in)
 	return nil
 }
 
@@ -194,36 +196,44 @@ func (m *Module) do(ctx context.Context, c call, req, resp proto.Message) error 
 	if err != nil {
 		return err
 	}
-	if err := m.invoke(ctx, in, c, req, resp); err != nil {
-		return err
-	}
-	m.release(in)
-	return nil
+	keep, err := m.invoke(ctx, in, c, req, resp)
+	m.putBack(in, keep)
+	return err
 }
 
-// invoke runs one call on in, which the caller holds. On success the caller
-// still holds in; on error in has been given back: to the pool after a
-// guest error, discarded after anything else.
-func (m *Module) invoke(ctx context.Context, in *instance, c call, req, resp proto.Message) error {
+// invoke runs one call on in, which the caller holds and must give back
+// with putBack(in, keep): keep is false when the instance trapped, timed out
+// or was interrupted, and must be discarded. A *GuestError keeps it.
+func (m *Module) invoke(ctx context.Context, in *instance, c call, req, resp proto.Message) (keep bool, err error) {
 	timeout := m.rt.opts.CallTimeout
-	cctx, cancel := callContext(ctx, timeout)
-	err := in.invoke(cctx, c, req, resp)
-	cancel()
+	cctx := in.arm(ctx, timeout)
+	err = in.invoke(cctx, c, req, resp)
+	interrupted := in.disarm()
 	m.calls.Add(1)
 	if err == nil {
-		return nil
+		// When the deadline passed just as the call returned, the result
+		// stands but the interrupt may be set: the instance goes.
+		return !interrupted, nil
 	}
-	err, healthy := classify(ctx, timeout, in.out, err)
-	if healthy {
+	err, keep = classify(ctx, timeout, in.out, err, interrupted)
+	if keep {
 		m.errs.Add(1)
-		m.release(in)
-		return err
+		return true, err
 	}
 	m.trapped.Add(1)
 	if errors.Is(err, ErrTimeout) {
 		m.timedOut.Add(1)
 	}
 	m.rt.log.Warn("wasm instance discarded", "plugin", m.name(), "file", m.file, "err", err)
+	return false, err
+}
+
+// putBack gives a held instance back: to the pool (or recycled) when keep
+// is set, else it is discarded.
+func (m *Module) putBack(in *instance, keep bool) {
+	if keep {
+		m.release(in)
+		return
+	}
 	m.discard(in)
-	return err
 }

@@ -37,9 +37,11 @@ type Options struct {
 	MemoryLimitMiB uint32
 
 	// CallTimeout is the deadline of each call into a module, on top of the
-	// caller's context. A call that runs past it is stopped, fails, and its
-	// instance is discarded. Enforcing deadlines costs one goroutine per
-	// call inside wazero. Defaults to DefaultCallTimeout (2s).
+	// caller's context. A call that runs past it (or whose context ends) is
+	// stopped within one loop iteration, fails with ErrTimeout (or the
+	// context's error), and its instance is discarded. Enforcing it costs a
+	// timer reset per call, plus a context.AfterFunc when the caller's
+	// context can end. Defaults to DefaultCallTimeout (2s).
 	CallTimeout time.Duration
 
 	// PoolSize is the most instances of one module that exist at once, and
@@ -78,7 +80,17 @@ type Options struct {
 	// Defaults to slog.Default().
 	Logger *slog.Logger
 
-	testNoEnsure bool
+	// CloseOnContextDone stops runaway calls with wazero's
+	// WithCloseOnContextDone instead of the default loop instrumentation.
+	// It costs much more: wazero then leaves compiled code for Go at every
+	// loop header, and every Go function has one, so a Go guest runs 5 to
+	// 25 times slower (a 4 KiB Plan: about 125 µs instead of 20 µs), and
+	// wazero starts a goroutine per call. The default instead rewrites the
+	// module at load so that every loop header tests an exported global
+	// (cp_interrupt) that a timer sets when the deadline passes. Set this
+	// only for modules the instrumentation refuses (it does not know the
+	// SIMD, threads and exceptions proposals).
+	CloseOnContextDone bool
 }
 
 // withDefaults returns o with zero fields set to their defaults.

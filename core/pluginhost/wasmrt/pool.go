@@ -50,8 +50,13 @@ func (m *Module) acquire(ctx context.Context, configure bool) (*instance, error)
 	}
 	if cfg := m.cfg.Load(); in.cfgGen != cfg.gen {
 		req := &cpv1.ConfigureRequest{ConfigJson: cfg.json}
-		if err := m.invoke(ctx, in, callConfigure, req, &cpv1.ConfigureResponse{}); err != nil {
-			return nil, fmt.Errorf("apply settings to a new instance: %w", err)
+		keep, err := m.invoke(ctx, in, callConfigure, req, &cpv1.ConfigureResponse{})
+		if err == nil && !keep {
+			err = ErrTimeout
+		}
+		if err != nil {
+			m.putBack(in, keep)
+			return nil, fmt.Errorf("apply settings to an instance: %w", err)
 		}
 		in.cfgGen = cfg.gen
 	}
@@ -97,23 +102,33 @@ func (m *Module) discard(in *instance) {
 	<-m.sem
 }
 
-// instantiate starts a fresh instance: it runs the guest's _initialize
-// under the call deadline.
+// instantiate starts a fresh instance and runs the guest's _initialize
+// (the Go runtime and package init functions) under the call deadline.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	r := m.rt
 	out := newOutputLog(r.log, m.file, r.opts.MaxOutputBytes)
 	cfg := r.base.WithStdout(out.stdout()).WithStderr(out.stderr())
-	cctx, cancel := callContext(ctx, r.opts.CallTimeout)
-	defer cancel()
-	mod, err := r.rt.InstantiateModule(cctx, m.compiled, cfg)
+	mod, err := r.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
-		err, _ = classify(ctx, r.opts.CallTimeout, out, err)
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
 	}
-	in, err := newInstance(mod, out)
+	in, err := newInstance(mod, out, !r.opts.CloseOnContextDone)
 	if err != nil {
 		_ = mod.Close(context.Background())
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
+	}
+	if init := mod.ExportedFunction("_initialize"); init != nil {
+		cctx := in.arm(ctx, r.opts.CallTimeout)
+		err := init.CallWithStack(cctx, in.stack[:])
+		interrupted := in.disarm()
+		if err != nil || interrupted {
+			if err == nil {
+				err = ErrTimeout
+			}
+			err, _ = classify(ctx, r.opts.CallTimeout, out, err, interrupted)
+			in.close()
+			return nil, fmt.Errorf("instantiate %s: _initialize: %w", m.file, err)
+		}
 	}
 	return in, nil
 }
@@ -170,11 +185,14 @@ func (m *Module) validate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	cctx, cancel := callContext(ctx, m.rt.opts.CallTimeout)
+	cctx := in.arm(ctx, m.rt.opts.CallTimeout)
 	v, err := in.abiVersion(cctx)
-	cancel()
-	if err != nil {
-		err, _ = classify(ctx, m.rt.opts.CallTimeout, in.out, err)
+	interrupted := in.disarm()
+	if err != nil || interrupted {
+		if err == nil {
+			err = ErrTimeout
+		}
+		err, _ = classify(ctx, m.rt.opts.CallTimeout, in.out, err, interrupted)
 		m.discard(in)
 		return fmt.Errorf("%s: %w", exportABIVersion, err)
 	}
@@ -183,10 +201,11 @@ func (m *Module) validate(ctx context.Context) error {
 		return fmt.Errorf("guest ABI version is %d, this host speaks %d", v, abiVersion)
 	}
 	info := new(cpv1.PluginInfo)
-	if err := m.invoke(ctx, in, callDescribe, nil, info); err != nil {
+	keep, err := m.invoke(ctx, in, callDescribe, nil, info)
+	m.putBack(in, keep)
+	if err != nil {
 		return fmt.Errorf("describe: %w", err)
 	}
-	m.release(in)
 	if err := checkInfo(info); err != nil {
 		return err
 	}
@@ -243,14 +262,13 @@ func (m *Module) selfTest(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("self-test: %w", err)
 	}
-	err = m.invoke(ctx, in, callPlan, req, new(cpv1.PlanResponse))
+	keep, err := m.invoke(ctx, in, callPlan, req, new(cpv1.PlanResponse))
+	m.putBack(in, keep)
 	switch err.(type) {
-	case nil:
-		m.release(in)
-	case *GuestError:
-		// The planner refused the empty request; it still works.
+	case nil, *GuestError:
+		// A refusal of the nearly empty request is fine: the planner works.
+		return nil
 	default:
 		return fmt.Errorf("self-test: %w", err)
 	}
-	return nil
 }

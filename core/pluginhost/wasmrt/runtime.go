@@ -59,7 +59,7 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	cfg := wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(opts.MemoryLimitMiB * 16). // 64 KiB pages
-		WithCloseOnContextDone(!opts.testNoEnsure)
+		WithCloseOnContextDone(opts.CloseOnContextDone)
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, rt); err != nil {
 		_ = rt.Close(ctx)
@@ -69,9 +69,10 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	// No WithFS, WithEnv, WithArgs, WithSysWalltime, WithSysNanotime or
 	// WithSysNanosleep: the guest gets no files, environment, arguments or
 	// real clocks (wazero's defaults are fake clocks and no-op sleeps).
+	// The host calls _initialize itself, under the call deadline.
 	base := wazero.NewModuleConfig().
 		WithName("").
-		WithStartFunctions("_initialize")
+		WithStartFunctions()
 	if opts.RandSource != nil {
 		base = base.WithRandSource(opts.RandSource)
 	}
@@ -127,7 +128,14 @@ func (r *Runtime) LoadBytes(ctx context.Context, file string, bin []byte) (*Modu
 		return nil, fmt.Errorf("compile %s: empty file", file)
 	}
 	sum := sha256.Sum256(bin)
-	compiled, err := r.rt.CompileModule(ctx, bin)
+	code := bin
+	if !r.opts.CloseOnContextDone {
+		var err error
+		if code, err = instrument(bin); err != nil {
+			return nil, fmt.Errorf("compile %s: %w", file, err)
+		}
+	}
+	compiled, err := r.rt.CompileModule(ctx, code)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", file, err)
 	}
