@@ -13,7 +13,7 @@ const amapActivity = "com.autonavi.map.activity.NewMapActivity"
 
 func init() {
 	registerScreen("amap.home", amapPkg, amapActivity, buildAmapHome)
-	registerScreen("amap.search", amapPkg, amapActivity+"$Search", buildAmapSearch)
+	registerScreen("amap.search", amapPkg, amapActivity+"$Search", buildAmapSearch).autofocus = "com.autonavi.minimap:id/search_input"
 	registerScreen("amap.results", amapPkg, amapActivity+"$Results", buildAmapResults)
 	registerScreen("amap.place", amapPkg, amapActivity+"$Poi", buildAmapPlace)
 	registerScreen("amap.route", amapPkg, amapActivity+"$Route", buildAmapRoute)

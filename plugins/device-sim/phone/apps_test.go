@@ -235,7 +235,10 @@ func TestMeituanOrder(t *testing.T) {
 	p := New(Options{})
 	must(t, p, "monkey -p com.sankuai.meituan -c android.intent.category.LAUNCHER 1")
 	tap(t, p, "搜索美食、商家、商品")
-	tap(t, p, "com.sankuai.meituan:id/search_edit")
+	// Search pages focus their field and show the keyboard on opening.
+	if kb := p.State().Keyboard; !kb.Shown || kb.Focused != "com.sankuai.meituan:id/search_edit" {
+		t.Fatalf("search page keyboard %+v", kb)
+	}
 	typeADB(t, p, "咖啡")
 	tap(t, p, "搜索")
 	if _, ok := find(t, p, "瑞幸咖啡(科技园店)"); !ok {

@@ -77,6 +77,19 @@ func (k FaultKind) String() string {
 	return "none"
 }
 
+// MarshalText encodes k by name, for configuration files.
+func (k FaultKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText decodes a name written by MarshalText.
+func (k *FaultKind) UnmarshalText(b []byte) error {
+	v, err := ParseFaultKind(string(b))
+	if err != nil {
+		return err
+	}
+	*k = v
+	return nil
+}
+
 // ParseFaultKind parses "stall", "drop" or "reboot".
 func ParseFaultKind(s string) (FaultKind, error) {
 	for _, k := range []FaultKind{FaultStall, FaultDrop, FaultReboot} {
@@ -91,24 +104,24 @@ func ParseFaultKind(s string) (FaultKind, error) {
 // it runs: first faults queued with InjectFault, then Rules in order, then
 // the probabilities, drawn from a RNG seeded with Seed so runs repeat.
 type Faults struct {
-	Seed   int64   `json:"seed"`
-	Stall  float64 `json:"stall"`  // probability per Exec
-	Drop   float64 `json:"drop"`   // probability per Exec
-	Reboot float64 `json:"reboot"` // probability per Exec
-	Rules  []FaultRule
+	Seed   int64       `json:"seed"`
+	Stall  float64     `json:"stall"`  // probability per Exec
+	Drop   float64     `json:"drop"`   // probability per Exec
+	Reboot float64     `json:"reboot"` // probability per Exec
+	Rules  []FaultRule `json:"rules"`
 	// RebootFor is how long the phone stays booting; default 2s.
 	RebootFor time.Duration `json:"reboot_for"`
 }
 
 // FaultRule fires a fault on chosen commands.
 type FaultRule struct {
-	Kind FaultKind
+	Kind FaultKind `json:"kind"`
 	// Match selects Exec calls whose command line contains it; "" matches
 	// every call.
-	Match string
+	Match string `json:"match"`
 	// Nth fires on the Nth matching call only (1-based); 0 fires on every
 	// matching call.
-	Nth int
+	Nth int `json:"nth"`
 }
 
 // InjectFault queues k to fire on the next Exec call.

@@ -2,6 +2,7 @@ package phone
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"sync"
@@ -130,4 +131,15 @@ func TestConcurrentExec(t *testing.T) {
 		}(g)
 	}
 	wg.Wait()
+}
+
+func TestFaultsConfigJSON(t *testing.T) {
+	var f Faults
+	err := json.Unmarshal([]byte(`{"seed":7,"drop":0.1,"rules":[{"kind":"stall","match":"screencap","nth":3}]}`), &f)
+	if err != nil || f.Rules[0].Kind != FaultStall || f.Drop != 0.1 {
+		t.Fatalf("%+v %v", f, err)
+	}
+	if err := json.Unmarshal([]byte(`{"rules":[{"kind":"explode"}]}`), &f); err == nil {
+		t.Fatal("unknown fault kind accepted")
+	}
 }

@@ -10,7 +10,7 @@ const meituanPkg = "com.sankuai.meituan"
 
 func init() {
 	registerScreen("meituan.home", meituanPkg, "com.meituan.android.pt.homepage.activity.MainActivity", buildMeituanHome)
-	registerScreen("meituan.search", meituanPkg, "com.sankuai.meituan.search.SearchActivity", buildMeituanSearch)
+	registerScreen("meituan.search", meituanPkg, "com.sankuai.meituan.search.SearchActivity", buildMeituanSearch).autofocus = "com.sankuai.meituan:id/search_edit"
 	registerScreen("meituan.results", meituanPkg, "com.sankuai.meituan.search.result.SearchResultActivity", buildMeituanResults)
 	registerScreen("meituan.shop", meituanPkg, "com.sankuai.waimai.business.restaurant.WMRestaurantActivity", buildMeituanShop)
 	registerScreen("meituan.checkout", meituanPkg, "com.sankuai.waimai.business.order.submit.OrderConfirmActivity", buildMeituanCheckout)
@@ -85,9 +85,17 @@ func buildMeituanHome(b *builder) {
 		w.push("meituan.search", "")
 	}))
 	b.add(head)
-	if s.tab == 1 {
+	switch s.tab {
+	case 1:
 		b.buildMeituanOrders(top + 260)
-	} else {
+	case 2:
+		card := b.linear(0, top+280, designW, top+560, white)
+		card.add(b.avatar("美", "头像", designPad, top+320, 180))
+		card.add(b.label("云手机用户", 280, top+330, designW, top+410, 52, textMain))
+		card.add(b.label(fmt.Sprintf("订单 %d · 购物车 %d 件", len(w.meituan.Orders), len(w.meituan.Cart)), 280, top+420, designW, top+480, 36, textSub))
+		b.add(card)
+		b.add(clickable(b.label("我的订单", designPad, top+600, designW, top+740, 46, textMain), func() { s.tab = 1 }))
+	default:
 		cats := []string{"美食", "外卖", "咖啡", "奶茶", "火锅", "酒店民宿", "休闲玩乐", "电影演出", "打车", "买菜"}
 		grid := b.frame(0, top+280, designW, top+640, white)
 		for i, c := range cats {

@@ -9,7 +9,7 @@ const taobaoPkg = "com.taobao.taobao"
 
 func init() {
 	registerScreen("taobao.home", taobaoPkg, "com.taobao.tao.TBMainActivity", buildTaobaoHome)
-	registerScreen("taobao.search", taobaoPkg, "com.taobao.search.searchdoor.SearchDoorActivity", buildTaobaoSearch)
+	registerScreen("taobao.search", taobaoPkg, "com.taobao.search.searchdoor.SearchDoorActivity", buildTaobaoSearch).autofocus = "com.taobao.taobao:id/searchEdit"
 	registerScreen("taobao.results", taobaoPkg, "com.taobao.search.sf.MainSearchResultActivity", buildTaobaoResults)
 	registerScreen("taobao.product", taobaoPkg, "com.taobao.android.detail.alidetail.TaoDetailActivity", buildTaobaoProduct)
 	registerScreen("taobao.cart", taobaoPkg, "com.taobao.android.trade.cart.CartActivity", buildTaobaoCart)

@@ -15,7 +15,7 @@ func init() {
 	registerScreen("wechat.home", wechatPkg, ".ui.LauncherUI", buildWeChatHome)
 	registerScreen("wechat.chat", wechatPkg, ".ui.chatting.ChattingUI", buildWeChatChat)
 	registerScreen("wechat.profile", wechatPkg, ".plugin.profile.ui.ContactInfoUI", buildWeChatProfile)
-	registerScreen("wechat.search", wechatPkg, ".plugin.fts.ui.FTSMainUI", buildWeChatSearch)
+	registerScreen("wechat.search", wechatPkg, ".plugin.fts.ui.FTSMainUI", buildWeChatSearch).autofocus = "com.tencent.mm:id/search_input"
 }
 
 // WeChatState is 微信's data: chats, most recent first, and contacts.

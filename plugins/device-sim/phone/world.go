@@ -30,12 +30,17 @@ type screenKind struct {
 	pkg      string
 	activity string // short class name, e.g. ".ui.LauncherUI"
 	build    func(b *builder)
+	// autofocus is the resource-id of the EditText focused, with the
+	// keyboard shown, when the screen opens (search pages do this).
+	autofocus string
 }
 
 var screenKinds = map[string]*screenKind{}
 
-func registerScreen(kind, pkg, activity string, build func(b *builder)) {
-	screenKinds[kind] = &screenKind{pkg: pkg, activity: activity, build: build}
+func registerScreen(kind, pkg, activity string, build func(b *builder)) *screenKind {
+	k := &screenKind{pkg: pkg, activity: activity, build: build}
+	screenKinds[kind] = k
+	return k
 }
 
 // appInfo is one installed app with a launcher icon.
@@ -236,6 +241,10 @@ func (w *world) push(kind, arg string) *screen {
 	}
 	w.tasks[pkg] = append(w.tasks[pkg], s)
 	w.kbShown = false
+	if id := screenKinds[kind].autofocus; id != "" {
+		s.focus = id
+		w.kbShown = true
+	}
 	w.changed()
 	return s
 }
