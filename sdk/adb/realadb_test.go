@@ -57,11 +57,40 @@ func startADB(t testing.TB) *adbServer {
 	if out, code := s.run(t, "start-server"); code != 0 {
 		t.Fatalf("adb start-server: %d %s", code, out)
 	}
-	t.Cleanup(func() {
-		// kill-server, then make sure nothing listens any more.
-		_, _ = s.run(t, "kill-server")
-	})
+	t.Cleanup(func() { s.stop(t) })
 	return s
+}
+
+// stop kills the server with kill-server and, should it still be running,
+// by the pid of the "adb -L tcp:PORT fork-server" process this test
+// started (its port is unique to the test).
+func (s *adbServer) stop(t testing.TB) {
+	_, _ = s.run(t, "kill-server")
+	addr := "127.0.0.1:" + strconv.Itoa(s.port)
+	for range 40 {
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return
+		}
+		_ = c.Close()
+		time.Sleep(50 * time.Millisecond)
+	}
+	want := "-L\x00tcp:" + strconv.Itoa(s.port) + "\x00fork-server"
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), want) {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err != nil {
+			continue
+		}
+		if proc, err := os.FindProcess(pid); err == nil {
+			_ = proc.Kill()
+			t.Logf("adb server on port %d ignored kill-server; killed pid %d", s.port, pid)
+		}
+	}
 }
 
 // run runs adb with args against this server and returns combined output
