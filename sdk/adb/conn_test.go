@@ -428,3 +428,27 @@ func TestSmallPayloads(t *testing.T) {
 		})
 	}
 }
+
+func TestRedialer(t *testing.T) {
+	checkNoLeaks(t)
+	h := &adbtest.Handler{}
+	r := adb.NewRedialer(startDevice(t, &adbd.Server{Handler: h}), nil)
+	t.Cleanup(func() { _ = r.Close() })
+	ctx := ctxT(t)
+	var d adb.Device = r
+	if out, _, _, err := d.Shell(ctx, "echo one"); err != nil || string(out) != "one\n" {
+		t.Fatalf("first: %q %v", out, err)
+	}
+	c1, _ := r.Conn(ctx)
+	// The device drops the connection (reboot); the next call redials.
+	if err := d.Reboot(ctx, ""); err != nil {
+		t.Fatal(err)
+	}
+	<-c1.Done()
+	if out, _, _, err := d.Shell(ctx, "echo two"); err != nil || string(out) != "two\n" {
+		t.Fatalf("after drop: %q %v", out, err)
+	}
+	if c2, _ := r.Conn(ctx); c2 == c1 {
+		t.Fatal("no new connection")
+	}
+}

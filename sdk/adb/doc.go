@@ -8,7 +8,9 @@
 //     simulated phones of plugins/device-sim) and keeps one persistent
 //     connection (*Conn) carrying any number of concurrent streams. RSA
 //     authentication uses adb's own key files (LoadKey, GenerateKey,
-//     LoadOrCreateKey; ~/.android/adbkey).
+//     LoadOrCreateKey; ~/.android/adbkey). Redialer wraps Dial for
+//     long-lived backends: one persistent connection, redialled after
+//     the device drops it.
 //   - ServerClient talks to a running adb server (port 5037): Devices,
 //     TrackDevices, Connect, Disconnect, and ServerDevice, which opens one
 //     server socket per call (host:transport:SERIAL, then the service), as
