@@ -87,7 +87,7 @@ var _ Device = (*Conn)(nil)
 
 // Dial connects to the adbd at addr ("host:port"), performs the CNXN and
 // AUTH handshake and returns the connection. The handshake waits at most
-// 10 seconds (adb's limit) unless ctx ends sooner.
+// 10 seconds (adb's limit) plus AuthTimeout, or until ctx ends.
 func Dial(ctx context.Context, addr string, opts *DialOptions) (*Conn, error) {
 	if opts == nil {
 		opts = &DialOptions{}
@@ -113,10 +113,14 @@ func NewConn(ctx context.Context, c net.Conn, opts *DialOptions) (*Conn, error) 
 	if opts == nil {
 		opts = &DialOptions{}
 	}
-	hctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	authWait := opts.AuthTimeout
+	if authWait <= 0 {
+		authWait = 10 * time.Second
+	}
+	hctx, cancel := context.WithTimeout(ctx, 10*time.Second+authWait)
 	defer cancel()
 	stop := context.AfterFunc(hctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	br := bufio.NewReaderSize(c, 64*1024)
+	br := bufio.NewReaderSize(c, 16*1024)
 	version, maxData, banner, err := handshake(hctx, br, c, opts)
 	if !stop() || err != nil {
 		_ = c.Close()

@@ -126,7 +126,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
-	br := bufio.NewReaderSize(c, 64*1024)
+	br := bufio.NewReaderSize(c, 16*1024)
 	banner := s.Handler.Banner()
 	if len(banner.Features) == 0 {
 		banner.Features = wire.DefaultFeatures
