@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost"
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -70,8 +70,8 @@ func install(b *testing.B, h *pluginhost.Host, src, dst string) {
 // native Go call, through wasm and through go-plugin, in one run.
 func BenchmarkPlanCall(b *testing.B) {
 	h, dir := benchHost(b)
-	install(b, h, buildtest.BuildWasm(b, "../../examples/planner-hello", ""), filepath.Join(dir, "planner-hello.wasm"))
-	install(b, h, buildtest.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc"), filepath.Join(dir, "planner-proc"))
+	install(b, h, pluginbuild.BuildWasm(b, "../../examples/planner-hello", ""), filepath.Join(dir, "planner-hello.wasm"))
+	install(b, h, pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc"), filepath.Join(dir, "planner-proc"))
 	req := request4K("hello")
 	ctx := context.Background()
 	run := func(b *testing.B, plan func() (*cpv1.PlanResponse, error)) {
@@ -106,13 +106,13 @@ func withCustomSection(bin []byte, n int) []byte {
 // for a wasm module already compiled once (a rollback, a restart), for a
 // wasm module never seen (full compile), and for a process plugin.
 func BenchmarkSwap(b *testing.B) {
-	wasmBin, err := os.ReadFile(buildtest.BuildWasm(b, "../../examples/planner-hello", ""))
+	wasmBin, err := os.ReadFile(pluginbuild.BuildWasm(b, "../../examples/planner-hello", ""))
 	if err != nil {
 		b.Fatal(err)
 	}
 	procs := []string{
-		buildtest.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=1"),
-		buildtest.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=2"),
+		pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=1"),
+		pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=2"),
 	}
 	cases := []struct {
 		name string
@@ -162,9 +162,9 @@ func BenchmarkCallsDuringSwap(b *testing.B) {
 			for v := range versions {
 				var p string
 				if c.pkg == "wasm" {
-					p = buildtest.BuildWasm(b, "../../examples/planner-hello", fmt.Sprintf("-X main.version=%d", v))
+					p = pluginbuild.BuildWasm(b, "../../examples/planner-hello", fmt.Sprintf("-X main.version=%d", v))
 				} else {
-					p = buildtest.GoBinary(b, "./procrt/testdata/planner", fmt.Sprintf("-X main.name=planner-proc -X main.version=%d", v))
+					p = pluginbuild.GoBinary(b, "./procrt/testdata/planner", fmt.Sprintf("-X main.name=planner-proc -X main.version=%d", v))
 				}
 				versions[v], _ = os.ReadFile(p)
 				os.WriteFile(dst, versions[v], 0o755)

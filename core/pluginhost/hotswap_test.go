@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost"
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -23,8 +23,8 @@ import (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	buildtest.Cleanup()
-	buildtest.CleanupWasm()
+	pluginbuild.Cleanup()
+	pluginbuild.CleanupWasm()
 	os.Exit(code)
 }
 
@@ -42,7 +42,7 @@ type swapCase struct {
 
 func wasmCase(t *testing.T) swapCase {
 	build := func(t *testing.T, v string) string {
-		return buildtest.BuildWasm(t, "../../examples/planner-hello", "-X main.version="+v)
+		return pluginbuild.BuildWasm(t, "../../examples/planner-hello", "-X main.version="+v)
 	}
 	good := build(t, "1.0.0")
 	data, err := os.ReadFile(good)
@@ -57,7 +57,7 @@ func wasmCase(t *testing.T) swapCase {
 		name: "wasm", file: "planner-hello.wasm", plugin: "planner-hello", build: build, instruct: "hello",
 		bad: map[string]string{
 			"truncated":      trunc,
-			"wrong contract": buildtest.BuildWasm(t, "../pluginhost/wasmrt/testdata/contract2", ""),
+			"wrong contract": pluginbuild.BuildWasm(t, "../pluginhost/wasmrt/testdata/contract2", ""),
 		},
 		wantBad: map[string]string{"truncated": "compile planner-hello.wasm", "wrong contract": "contract"},
 		reply:   func(v string) string { return "hello from planner-hello " + v },
@@ -66,13 +66,13 @@ func wasmCase(t *testing.T) swapCase {
 
 func processCase(t *testing.T) swapCase {
 	build := func(t *testing.T, v string) string {
-		return buildtest.GoBinary(t, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version="+v)
+		return pluginbuild.GoBinary(t, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version="+v)
 	}
 	return swapCase{
 		name: "process", file: "planner-proc", plugin: "planner-proc", build: build, instruct: "go",
 		bad: map[string]string{
-			"not a plugin":   buildtest.GoBinary(t, "./procrt/testdata/notplugin", ""),
-			"wrong contract": buildtest.GoBinary(t, "./procrt/testdata/wrongproto", ""),
+			"not a plugin":   pluginbuild.GoBinary(t, "./procrt/testdata/notplugin", ""),
+			"wrong contract": pluginbuild.GoBinary(t, "./procrt/testdata/wrongproto", ""),
 		},
 		wantBad: map[string]string{"not a plugin": "not a cloudphone plugin", "wrong contract": "contract"},
 		reply:   func(v string) string { return "planner-proc " + v + ": go" },

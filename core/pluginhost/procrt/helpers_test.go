@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
 
 // The test binary doubles as a plugin host for TestHostKilledLeavesNoPlugin:
@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 		os.Exit(runHost(path))
 	}
 	code := m.Run()
-	buildtest.Cleanup()
+	pluginbuild.Cleanup()
 	os.Exit(code)
 }
 
@@ -52,11 +52,11 @@ func runHost(path string) int {
 func plannerBin(t testing.TB) string { return plannerVersion(t, "1.0.0") }
 
 func plannerVersion(t testing.TB, version string) string {
-	return buildtest.GoBinary(t, "./testdata/planner", "-X main.version="+version)
+	return pluginbuild.GoBinary(t, "./testdata/planner", "-X main.version="+version)
 }
 
 func testBin(t testing.TB, name string) string {
-	return buildtest.GoBinary(t, "./testdata/"+name, "")
+	return pluginbuild.GoBinary(t, "./testdata/"+name, "")
 }
 
 // testLogger logs into the test's log, so plugin output shows with -v and on

@@ -14,7 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -132,7 +132,7 @@ func TestLoadRejectsBadBinaries(t *testing.T) {
 
 // buildBadName builds the test planner with a name the host must refuse.
 func buildBadName(t *testing.T) string {
-	return buildtest.GoBinary(t, "./testdata/planner", "-X 'main.name=Bad Name'")
+	return pluginbuild.GoBinary(t, "./testdata/planner", "-X 'main.name=Bad Name'")
 }
 
 // noProcessOf returns an error naming a live process running the file at

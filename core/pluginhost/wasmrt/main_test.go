@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
 
 // testCacheDir is the compilation cache shared by every test of a run. It
@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 	}
 	testCacheDir = dir
 	code := m.Run()
-	buildtest.CleanupWasm()
+	pluginbuild.CleanupWasm()
 	os.Exit(code)
 }
 
@@ -64,7 +64,7 @@ func newTestRuntime(t testing.TB, opts Options) *Runtime {
 // the test ends.
 func loadTest(t testing.TB, r *Runtime, dir, ldflags string) *Module {
 	t.Helper()
-	path := buildtest.BuildWasm(t, dir, ldflags)
+	path := pluginbuild.BuildWasm(t, dir, ldflags)
 	ctx := context.Background()
 	m, err := r.Load(ctx, path)
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/openautoglm/cloudphone/core/pluginhost/internal/buildtest"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -41,7 +41,7 @@ func TestLoadDescribePlan(t *testing.T) {
 	if m.Transport() != "wasm" {
 		t.Errorf("Transport = %q", m.Transport())
 	}
-	bin, err := os.ReadFile(buildtest.BuildWasm(t, helloDir, ""))
+	bin, err := os.ReadFile(pluginbuild.BuildWasm(t, helloDir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,11 +104,11 @@ func TestVersionFromLdflags(t *testing.T) {
 
 func TestLoadRejectsBadFiles(t *testing.T) {
 	r := newTestRuntime(t, Options{})
-	hello, err := os.ReadFile(buildtest.BuildWasm(t, helloDir, ""))
+	hello, err := os.ReadFile(pluginbuild.BuildWasm(t, helloDir, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	contract2 := buildtest.BuildWasm(t, contract2Dir, "")
+	contract2 := pluginbuild.BuildWasm(t, contract2Dir, "")
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
 		p := filepath.Join(dir, name)
@@ -217,7 +217,7 @@ func TestConfigureAppliesToEveryInstance(t *testing.T) {
 
 func TestCloseRefusesCalls(t *testing.T) {
 	r := newTestRuntime(t, Options{})
-	path := buildtest.BuildWasm(t, helloDir, "")
+	path := pluginbuild.BuildWasm(t, helloDir, "")
 	ctx := context.Background()
 	m, err := r.Load(ctx, path)
 	if err != nil {

@@ -1,7 +1,11 @@
-// Package buildtest builds test programs (process plugins, wasm guests) from
-// Go source once per test-binary run, so that tests load real binaries
-// without committing them. GoBinary builds host-platform executables.
+// Package pluginbuild builds plugins from Go source for tests: process
+// plugin binaries (GoBinary) and wasm modules (BuildWasm), each once per
+// test-binary run, so tests load real binaries without committing them. A
+// plugin author uses it with sdk/plugintest:
+//
+//	path := pluginbuild.BuildWasm(t, ".", "")
+//	plugintest.Planner(t, path)
 //
 // What it is not: a build system for shipped plugins; those are built by
-// the Makefile and CI.
-package buildtest
+// the Makefile (`make build`).
+package pluginbuild

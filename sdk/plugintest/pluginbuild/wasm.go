@@ -1,4 +1,4 @@
-package buildtest
+package pluginbuild
 
 import (
 	"crypto/sha256"
