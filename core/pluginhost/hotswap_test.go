@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost"
-	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
