@@ -96,7 +96,7 @@ func idleHeapPerPhone(tb testing.TB, n, w, h int) (perPhone, withCache float64) 
 // TestIdlePhoneMemory is the quick guard of the < 2 MiB per idle phone
 // budget; BenchmarkIdlePhones measures 1,000 full-size phones.
 func TestIdlePhoneMemory(t *testing.T) {
-	per, cached := idleHeapPerPhone(t, 100, 360, 800)
+	per, cached := idleHeapPerPhone(t, 40, 216, 480)
 	t.Logf("idle phone: %.0f KiB (%.0f KiB with the screenshot LRU amortised)", per/1024, cached/1024)
 	if per > 2<<20 || cached > 2<<20 {
 		t.Fatalf("idle phone costs %.0f KiB", cached/1024)

@@ -36,6 +36,9 @@ func FuzzExec(f *testing.F) {
 			t.Fatalf("dump after %q is not XML: %v", line, err)
 		}
 		_ = p.State()
+		if _, err := p.Screenshot(); err != nil {
+			t.Fatalf("screenshot after %q: %v", line, err)
+		}
 	})
 }
 

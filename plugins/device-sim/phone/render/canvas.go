@@ -17,9 +17,10 @@ import (
 // A Canvas is used by one goroutine at a time; get one with NewCanvas and
 // hand it back with Release so the next frame reuses its pixels.
 type Canvas struct {
-	Img *image.RGBA
-	ras vector.Rasterizer
-	src image.Uniform
+	Img  *image.RGBA
+	ras  vector.Rasterizer
+	src  image.Uniform
+	clip image.Rectangle // the box of the path being built
 }
 
 var canvasPools sync.Map // image.Point -> *sync.Pool
@@ -67,6 +68,37 @@ func (c *Canvas) Fill(r image.Rectangle, col color.RGBA) {
 
 const kappa = 0.5523
 
+// begin starts a vector path covering b (screen pixels), clipped to the
+// canvas; it reports false when nothing of b is visible. The rasterizer
+// cannot draw outside its destination, so paths are translated into the
+// clipped box and points beyond it are clamped by the rasterizer.
+func (c *Canvas) begin(b image.Rectangle) bool {
+	c.clip = b.Intersect(c.Img.Rect)
+	if c.clip.Empty() {
+		return false
+	}
+	c.ras.Reset(c.clip.Dx(), c.clip.Dy())
+	return true
+}
+
+func (c *Canvas) pt(x, y float32) (float32, float32) {
+	return x - float32(c.clip.Min.X), y - float32(c.clip.Min.Y)
+}
+
+func (c *Canvas) moveTo(x, y float32) { c.ras.MoveTo(c.pt(x, y)) }
+func (c *Canvas) lineTo(x, y float32) { c.ras.LineTo(c.pt(x, y)) }
+func (c *Canvas) cubeTo(x1, y1, x2, y2, x3, y3 float32) {
+	ax, ay := c.pt(x1, y1)
+	bx, by := c.pt(x2, y2)
+	cx, cy := c.pt(x3, y3)
+	c.ras.CubeTo(ax, ay, bx, by, cx, cy)
+}
+
+func (c *Canvas) end(col color.RGBA) {
+	c.src.C = col
+	c.ras.Draw(c.Img, c.clip, &c.src, image.Point{})
+}
+
 // RoundRect paints r with col and corners of radius rad, antialiased.
 func (c *Canvas) RoundRect(r image.Rectangle, rad int, col color.RGBA) {
 	if rad*2 > r.Dx() {
@@ -86,6 +118,9 @@ func (c *Canvas) RoundRect(r image.Rectangle, rad int, col color.RGBA) {
 	k := f * (1 - kappa)
 	corner := func(x, y int, fx, fy bool) {
 		// Quarter disc whose centre is the square's inner corner.
+		if !c.begin(image.Rect(x, y, x+rad, y+rad)) {
+			return
+		}
 		m := func(px, py float32) (float32, float32) {
 			if fx {
 				px = f - px
@@ -93,18 +128,16 @@ func (c *Canvas) RoundRect(r image.Rectangle, rad int, col color.RGBA) {
 			if fy {
 				py = f - py
 			}
-			return px, py
+			return px + float32(x), py + float32(y)
 		}
-		c.ras.Reset(rad, rad)
-		c.ras.MoveTo(m(f, f))
-		c.ras.LineTo(m(0, f))
+		c.moveTo(m(f, f))
+		c.lineTo(m(0, f))
 		x1, y1 := m(0, k)
 		x2, y2 := m(k, 0)
 		x3, y3 := m(f, 0)
-		c.ras.CubeTo(x1, y1, x2, y2, x3, y3)
+		c.cubeTo(x1, y1, x2, y2, x3, y3)
 		c.ras.ClosePath()
-		c.src.C = col
-		c.ras.Draw(c.Img, image.Rect(x, y, x+rad, y+rad), &c.src, image.Point{})
+		c.end(col)
 	}
 	corner(r.Min.X, r.Min.Y, false, false)
 	corner(r.Max.X-rad, r.Min.Y, true, false)
@@ -114,45 +147,40 @@ func (c *Canvas) RoundRect(r image.Rectangle, rad int, col color.RGBA) {
 
 func (c *Canvas) circlePath(cx, cy, r float32, reverse bool) {
 	k := r * kappa
+	c.moveTo(cx+r, cy)
 	if !reverse {
-		c.ras.MoveTo(cx+r, cy)
-		c.ras.CubeTo(cx+r, cy+k, cx+k, cy+r, cx, cy+r)
-		c.ras.CubeTo(cx-k, cy+r, cx-r, cy+k, cx-r, cy)
-		c.ras.CubeTo(cx-r, cy-k, cx-k, cy-r, cx, cy-r)
-		c.ras.CubeTo(cx+k, cy-r, cx+r, cy-k, cx+r, cy)
+		c.cubeTo(cx+r, cy+k, cx+k, cy+r, cx, cy+r)
+		c.cubeTo(cx-k, cy+r, cx-r, cy+k, cx-r, cy)
+		c.cubeTo(cx-r, cy-k, cx-k, cy-r, cx, cy-r)
+		c.cubeTo(cx+k, cy-r, cx+r, cy-k, cx+r, cy)
 	} else {
-		c.ras.MoveTo(cx+r, cy)
-		c.ras.CubeTo(cx+r, cy-k, cx+k, cy-r, cx, cy-r)
-		c.ras.CubeTo(cx-k, cy-r, cx-r, cy-k, cx-r, cy)
-		c.ras.CubeTo(cx-r, cy+k, cx-k, cy+r, cx, cy+r)
-		c.ras.CubeTo(cx+k, cy+r, cx+r, cy+k, cx+r, cy)
+		c.cubeTo(cx+r, cy-k, cx+k, cy-r, cx, cy-r)
+		c.cubeTo(cx-k, cy-r, cx-r, cy-k, cx-r, cy)
+		c.cubeTo(cx-r, cy+k, cx-k, cy+r, cx, cy+r)
+		c.cubeTo(cx+k, cy+r, cx+r, cy+k, cx+r, cy)
 	}
 	c.ras.ClosePath()
 }
 
 // Circle paints a disc of radius r centred on (cx, cy).
 func (c *Canvas) Circle(cx, cy, r int, col color.RGBA) {
-	if r <= 0 {
+	if r <= 0 || !c.begin(image.Rect(cx-r-1, cy-r-1, cx+r+1, cy+r+1)) {
 		return
 	}
-	c.ras.Reset(2*r+2, 2*r+2)
-	c.circlePath(float32(r+1), float32(r+1), float32(r), false)
-	c.src.C = col
-	c.ras.Draw(c.Img, image.Rect(cx-r-1, cy-r-1, cx+r+1, cy+r+1), &c.src, image.Point{})
+	c.circlePath(float32(cx), float32(cy), float32(r), false)
+	c.end(col)
 }
 
 // Ring paints a circle outline of radius r and stroke width w.
 func (c *Canvas) Ring(cx, cy, r, w int, col color.RGBA) {
-	if r <= 0 || w <= 0 {
+	if r <= 0 || w <= 0 || !c.begin(image.Rect(cx-r-1, cy-r-1, cx+r+1, cy+r+1)) {
 		return
 	}
-	c.ras.Reset(2*r+2, 2*r+2)
-	c.circlePath(float32(r+1), float32(r+1), float32(r), false)
+	c.circlePath(float32(cx), float32(cy), float32(r), false)
 	if r > w {
-		c.circlePath(float32(r+1), float32(r+1), float32(r-w), true)
+		c.circlePath(float32(cx), float32(cy), float32(r-w), true)
 	}
-	c.src.C = col
-	c.ras.Draw(c.Img, image.Rect(cx-r-1, cy-r-1, cx+r+1, cy+r+1), &c.src, image.Point{})
+	c.end(col)
 }
 
 // Polygon paints the closed polygon through pts.
@@ -164,15 +192,15 @@ func (c *Canvas) Polygon(pts []image.Point, col color.RGBA) {
 	for _, p := range pts {
 		b = b.Union(image.Rectangle{Min: p, Max: p.Add(image.Pt(1, 1))})
 	}
-	b = b.Inset(-1)
-	c.ras.Reset(b.Dx(), b.Dy())
-	c.ras.MoveTo(float32(pts[0].X-b.Min.X), float32(pts[0].Y-b.Min.Y))
+	if !c.begin(b.Inset(-1)) {
+		return
+	}
+	c.moveTo(float32(pts[0].X), float32(pts[0].Y))
 	for _, p := range pts[1:] {
-		c.ras.LineTo(float32(p.X-b.Min.X), float32(p.Y-b.Min.Y))
+		c.lineTo(float32(p.X), float32(p.Y))
 	}
 	c.ras.ClosePath()
-	c.src.C = col
-	c.ras.Draw(c.Img, b, &c.src, image.Point{})
+	c.end(col)
 }
 
 // Line paints a straight stroke of width w from (x1,y1) to (x2,y2).
