@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/openautoglm/cloudphone/sdk/adb/internal/transport"
@@ -100,20 +101,40 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var backoff time.Duration
 	for {
 		c, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
+			if temporary(err) {
+				// Out of file descriptors or a connection reset before
+				// accept: wait a little and keep serving, as net/http does.
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logger().Warn("adbd: accept failed; retrying", "err", err, "delay", backoff)
+				select {
+				case <-time.After(backoff):
+				case <-ctx.Done():
+					return nil
+				}
+				continue
+			}
 			return fmt.Errorf("adbd: accept: %w", err)
 		}
+		backoff = 0
 		wg.Go(func() {
 			if err := s.ServeConn(ctx, c); err != nil {
 				s.logger().Debug("adbd: connection ended", "remote", c.RemoteAddr(), "err", err)
 			}
 		})
 	}
+}
+
+func temporary(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.ENOBUFS) ||
+		errors.Is(err, syscall.ENOMEM)
 }
 
 // ServeConn serves one host connection until it closes or ctx ends. It
