@@ -158,6 +158,9 @@ func (e *echo) Act(_ context.Context, req *cpv1.ActRequest) (*cpv1.ActResponse, 
 	if req.GetAction() == nil {
 		return nil, errors.New("act: no action")
 	}
+	if req.GetAction().GetType() == cpv1.ActionType_ACTION_TYPE_UNSPECIFIED {
+		return nil, errors.New("act: action has no type")
+	}
 	e.mu.Lock()
 	e.actions = append(e.actions, req.GetAction())
 	if len(e.actions) > maxActions {
