@@ -63,7 +63,7 @@ type DialOptions struct {
 	// AuthTimeout bounds the wait for the device to accept an offered
 	// public key (default 10s; ctx's deadline also applies).
 	AuthTimeout time.Duration
-	// Features the client announces (default wire.DefaultFeatures).
+	// Features the client announces (default wire.DefaultFeatures()).
 	Features []string
 	// MaxData is the payload limit offered (default wire.MaxPayload).
 	MaxData uint32
@@ -151,7 +151,7 @@ func handshake(ctx context.Context, br *bufio.Reader, c net.Conn, opts *DialOpti
 	}
 	features := opts.Features
 	if features == nil {
-		features = wire.DefaultFeatures
+		features = wire.DefaultFeatures()
 	}
 	send := func(cmd wire.Command, a0, a1 uint32, data []byte) error {
 		return wire.WritePacket(c, wire.Packet{Command: cmd, Arg0: a0, Arg1: a1, Data: data}, true)

@@ -150,7 +150,7 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 	br := bufio.NewReaderSize(c, 16*1024)
 	banner := s.Handler.Banner()
 	if len(banner.Features) == 0 {
-		banner.Features = wire.DefaultFeatures
+		banner.Features = wire.DefaultFeatures()
 	}
 	if banner.Type == "" {
 		banner.Type = "device"

@@ -15,11 +15,13 @@ const (
 	FeatureFixedPushSymlnk = "fixed_push_symlink_timestamp"
 )
 
-// DefaultFeatures are the features both sides of this package implement and
-// advertise unless told otherwise. They are what adb 29 needs for exit codes
+// DefaultFeatures returns the features both sides of sdk/adb implement and
+// advertise unless told otherwise: what adb 29 needs for exit codes
 // (shell_v2), stat and list with 64-bit sizes (stat_v2, ls_v2) and pushes
 // that create parent directories (fixed_push_mkdir).
-var DefaultFeatures = []string{FeatureShell2, FeatureCmd, FeatureStat2, FeatureLs2, FeatureFixedPushMkdir, FeatureFixedPushSymlnk}
+func DefaultFeatures() []string {
+	return []string{FeatureShell2, FeatureCmd, FeatureStat2, FeatureLs2, FeatureFixedPushMkdir, FeatureFixedPushSymlnk}
+}
 
 // Banner is the identity a peer announces in its CNXN packet, e.g.
 // "device::ro.product.name=x;ro.product.model=y;ro.product.device=z;features=shell_v2,cmd".

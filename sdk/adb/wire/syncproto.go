@@ -12,25 +12,23 @@ import (
 // SyncID is the four-letter id of a sync: protocol message.
 type SyncID uint32
 
-func mkid(s string) SyncID { return SyncID(binary.LittleEndian.Uint32([]byte(s))) }
-
 // Sync message ids. STAT, LIST, DENT are the v1 forms; STA2/LST2 (stat_v2)
 // and LIS2/DNT2 (ls_v2) carry 64-bit sizes and an errno.
-var (
-	SyncSTAT = mkid("STAT")
-	SyncSTA2 = mkid("STA2")
-	SyncLST2 = mkid("LST2")
-	SyncLIST = mkid("LIST")
-	SyncLIS2 = mkid("LIS2")
-	SyncDENT = mkid("DENT")
-	SyncDNT2 = mkid("DNT2")
-	SyncSEND = mkid("SEND")
-	SyncRECV = mkid("RECV")
-	SyncDATA = mkid("DATA")
-	SyncDONE = mkid("DONE")
-	SyncOKAY = mkid("OKAY")
-	SyncFAIL = mkid("FAIL")
-	SyncQUIT = mkid("QUIT")
+const (
+	SyncSTAT SyncID = 'S' | 'T'<<8 | 'A'<<16 | 'T'<<24
+	SyncSTA2 SyncID = 'S' | 'T'<<8 | 'A'<<16 | '2'<<24
+	SyncLST2 SyncID = 'L' | 'S'<<8 | 'T'<<16 | '2'<<24
+	SyncLIST SyncID = 'L' | 'I'<<8 | 'S'<<16 | 'T'<<24
+	SyncLIS2 SyncID = 'L' | 'I'<<8 | 'S'<<16 | '2'<<24
+	SyncDENT SyncID = 'D' | 'E'<<8 | 'N'<<16 | 'T'<<24
+	SyncDNT2 SyncID = 'D' | 'N'<<8 | 'T'<<16 | '2'<<24
+	SyncSEND SyncID = 'S' | 'E'<<8 | 'N'<<16 | 'D'<<24
+	SyncRECV SyncID = 'R' | 'E'<<8 | 'C'<<16 | 'V'<<24
+	SyncDATA SyncID = 'D' | 'A'<<8 | 'T'<<16 | 'A'<<24
+	SyncDONE SyncID = 'D' | 'O'<<8 | 'N'<<16 | 'E'<<24
+	SyncOKAY SyncID = 'O' | 'K'<<8 | 'A'<<16 | 'Y'<<24
+	SyncFAIL SyncID = 'F' | 'A'<<8 | 'I'<<16 | 'L'<<24
+	SyncQUIT SyncID = 'Q' | 'U'<<8 | 'I'<<16 | 'T'<<24
 )
 
 // String returns the four letters of id.
