@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"runtime"
 	"strings"
@@ -23,6 +24,9 @@ import (
 // startDevice serves srv on a fresh 127.0.0.1 port until the test ends.
 func startDevice(t testing.TB, srv *adbd.Server) string {
 	t.Helper()
+	if srv.Logger == nil {
+		srv.Logger = slog.New(slog.DiscardHandler)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
