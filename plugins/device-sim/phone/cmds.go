@@ -280,6 +280,7 @@ func cmdID(_ *shell, _ []string, io stdio) int {
 }
 
 func cmdExit(sh *shell, args []string, _ stdio) int {
+	sh.exited = true
 	if len(args) > 0 {
 		if n, err := strconv.Atoi(args[0]); err == nil {
 			return n & 0xff

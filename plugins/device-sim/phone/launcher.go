@@ -68,7 +68,9 @@ func buildRecents(b *builder) {
 		card := clickable(b.frame(designPad, y+20, designW-designPad, y+410, white), func() { w.switchTo(pkg) })
 		card.st.radius = b.F(36)
 		card.Desc = a.label
-		card.add(b.avatar(a.label, a.label, designPad+30, y+50, 100))
+		av := b.avatar(a.label, a.label, designPad+30, y+50, 100)
+		av.st.bg = a.color
+		card.add(av)
 		card.add(b.label(a.label, designPad+160, y+50, designW-designPad-30, y+150, 48, textMain))
 		s := w.tasks[pkg]
 		if len(s) > 0 {
@@ -88,6 +90,16 @@ func buildRecents(b *builder) {
 
 // screenTitle names a screen for the recents cards.
 func screenTitle(s *screen) string {
+	switch {
+	case s.kind == "meituan.shop" || s.kind == "meituan.checkout":
+		if sh, ok := shopByID(s.arg); ok {
+			return sh.Name
+		}
+	case s.kind == "taobao.product" || s.kind == "taobao.checkout":
+		if it, ok := productByID(s.arg); ok {
+			return it.Name
+		}
+	}
 	if s.arg != "" {
 		return s.arg
 	}

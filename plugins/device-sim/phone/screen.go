@@ -2,10 +2,12 @@ package phone
 
 import (
 	"bytes"
+	"encoding/binary"
 	"container/list"
 	"fmt"
 	"image"
 	"image/color"
+	"strings"
 	"sync"
 
 	"github.com/openautoglm/cloudphone/plugins/device-sim/phone/render"
@@ -67,19 +69,34 @@ func (p *Phone) Screenshot() ([]byte, error) {
 	return png, nil
 }
 
+// cmdScreencap writes PNG with -p or to a FILE ending in .png, and
+// otherwise the raw format: width, height, pixel format (1, RGBA_8888) and
+// colour space (1, sRGB) as little-endian uint32s, then the pixels.
 func cmdScreencap(sh *shell, args []string, io stdio) int {
 	flags, rest := splitFlags(args)
-	_ = flags // -p (PNG) is the only format produced; raw output is not supported
-	png, err := sh.p.Screenshot()
-	if err != nil {
-		fmt.Fprintf(io.err, "screencap: %v\n", err)
-		return 1
+	asPNG := strings.Contains(flags, "p") || (len(rest) > 0 && strings.HasSuffix(rest[0], ".png"))
+	var data []byte
+	if asPNG {
+		png, err := sh.p.Screenshot()
+		if err != nil {
+			fmt.Fprintf(io.err, "screencap: %v\n", err)
+			return 1
+		}
+		data = png
+	} else {
+		img := sh.p.Image()
+		data = make([]byte, 16, 16+len(img.Pix))
+		binary.LittleEndian.PutUint32(data[0:], uint32(img.Rect.Dx()))
+		binary.LittleEndian.PutUint32(data[4:], uint32(img.Rect.Dy()))
+		binary.LittleEndian.PutUint32(data[8:], 1)
+		binary.LittleEndian.PutUint32(data[12:], 1)
+		data = append(data, img.Pix...)
 	}
 	if len(rest) == 0 {
-		_, _ = io.out.Write(png)
+		_, _ = io.out.Write(data)
 		return 0
 	}
-	if err := sh.p.fs.write(rest[0], png, 0, false, false); err != nil {
+	if err := sh.p.fs.write(rest[0], data, 0, false, false); err != nil {
 		fmt.Fprintf(io.err, "Error opening file: %s (%s)\n", rest[0], errText(err))
 		return 1
 	}

@@ -272,6 +272,7 @@ type shell struct {
 	ctx    context.Context
 	status int
 	depth  int
+	exited bool // `exit` ran: the rest of the line is skipped
 }
 
 type stdio struct {
@@ -287,6 +288,9 @@ func (sh *shell) runLine(line string, io stdio) (int, error) {
 	}
 	prevOp := ";"
 	for _, it := range items {
+		if sh.exited {
+			break
+		}
 		skip := (prevOp == "&&" && sh.status != 0) || (prevOp == "||" && sh.status == 0)
 		if !skip {
 			code, err := sh.runPipe(it.pipe, io)
@@ -304,6 +308,9 @@ func (sh *shell) runPipe(pipe pipeline, io stdio) (int, error) {
 	in := io.in
 	code := 0
 	for i, c := range pipe {
+		if sh.exited {
+			break
+		}
 		cio := stdio{in: in, out: io.out, err: io.err}
 		var buf *bytes.Buffer
 		if i < len(pipe)-1 {

@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -113,5 +114,33 @@ func TestBannerAndState(t *testing.T) {
 	st.WeChat.Chats[0].Messages[0].Text = "mutated"
 	if p.State().WeChat.Chats[0].Messages[0].Text == "mutated" {
 		t.Fatal("State shares memory with the phone")
+	}
+}
+
+func TestInteractiveShell(t *testing.T) {
+	p := New(Options{})
+	var out, errb strings.Builder
+	code, err := p.Shell(context.Background(), strings.NewReader("echo one\nfalse\nexit 4\necho never\n"), &out, &errb)
+	if err != nil || code != 4 {
+		t.Fatalf("shell: %d %v", code, err)
+	}
+	want := "cloudphone_1:/ $ one\ncloudphone_1:/ $ cloudphone_1:/ $ "
+	if out.String() != want {
+		t.Fatalf("transcript %q, want %q", out.String(), want)
+	}
+	if o, _, code := run(t, p, "exit 2; echo after"); code != 2 || o != "" {
+		t.Fatalf("exit did not stop the line: %d %q", code, o)
+	}
+}
+
+func TestScreencapRaw(t *testing.T) {
+	p := New(Options{Width: 216, Height: 480})
+	out := must(t, p, "screencap")
+	if len(out) != 16+216*480*4 || out[0] != 216 || out[4] != 0xe0 || out[5] != 1 || out[8] != 1 {
+		t.Fatalf("raw screencap: %d bytes, header % x", len(out), out[:16])
+	}
+	must(t, p, "screencap /sdcard/by-name.png")
+	if data, _ := p.FS().ReadFile("/sdcard/by-name.png"); len(data) < 8 || string(data[1:4]) != "PNG" {
+		t.Fatal("screencap FILE.png did not write a PNG")
 	}
 }

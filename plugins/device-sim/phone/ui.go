@@ -230,7 +230,8 @@ func (b *builder) edit(id, hint string, l, t, r, bt, size int, action func(text 
 	if n.Text == "" {
 		n.Text, n.hint = hint, true
 	}
-	n.st = style{bg: rgb(0xff, 0xff, 0xff), fg: rgb(0x22, 0x22, 0x22), size: b.F(size), pad: b.x(28), radius: b.F(16)}
+	n.st = style{bg: rgb(0xff, 0xff, 0xff), fg: rgb(0x22, 0x22, 0x22), size: b.F(size), pad: b.x(28), radius: b.F(16),
+		border: rgb(0xd9, 0xd9, 0xd9)}
 	if n.Focused {
 		n.st.border = rgb(0x07, 0xc1, 0x60)
 	}
