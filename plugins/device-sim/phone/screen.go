@@ -2,8 +2,8 @@ package phone
 
 import (
 	"bytes"
-	"encoding/binary"
 	"container/list"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"image/color"
