@@ -13,10 +13,12 @@ import (
 
 type command func(sh *shell, args []string, io stdio) int
 
-var commands map[string]command
+// commands is filled by init functions; it cannot be a plain initialiser
+// because commands such as sh refer back to it.
+var commands = map[string]command{}
 
 func init() {
-	commands = map[string]command{
+	for name, c := range map[string]command{
 		"true":             func(*shell, []string, stdio) int { return 0 },
 		"false":            func(*shell, []string, stdio) int { return 1 },
 		":":                func(*shell, []string, stdio) int { return 0 },
@@ -48,6 +50,8 @@ func init() {
 		"screencap":        cmdScreencap,
 		"uiautomator":      cmdUiautomator,
 		"cloudphone-state": cmdState,
+	} {
+		commands[name] = c
 	}
 }
 

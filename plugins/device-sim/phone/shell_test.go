@@ -144,3 +144,26 @@ func TestScreencapRaw(t *testing.T) {
 		t.Fatal("screencap FILE.png did not write a PNG")
 	}
 }
+
+func TestMiscCommands(t *testing.T) {
+	p := New(Options{})
+	must(t, p, "monkey -p com.tencent.mm 1")
+	if o := must(t, p, "pidof com.tencent.mm"); o == "" {
+		t.Fatal("pidof printed nothing for a running app")
+	}
+	if _, _, code := run(t, p, "pidof com.taobao.taobao"); code != 1 {
+		t.Fatal("pidof found an app that is not running")
+	}
+	if o := must(t, p, "ps -A | grep com.tencent.mm"); !strings.HasSuffix(o, " com.tencent.mm\n") {
+		t.Fatalf("ps: %q", o)
+	}
+	if o := must(t, p, "cmd package list packages -3 mm"); o != "package:com.tencent.mm\n" {
+		t.Fatalf("cmd package: %q", o)
+	}
+	if o := must(t, p, "echo -n abc > /sdcard/a && md5sum /sdcard/a"); o != "900150983cd24fb0d6963f7d28e17f72  /sdcard/a\n" {
+		t.Fatalf("md5sum: %q", o)
+	}
+	if o := must(t, p, "which input"); o != "/system/bin/input\n" {
+		t.Fatalf("which: %q", o)
+	}
+}
