@@ -112,16 +112,24 @@ func centerText(c *render.Canvas, r image.Rectangle, s string, size int, col col
 	c.Text(r.Min.X+(r.Dx()-w)/2, r.Min.Y+r.Dy()/2+size*35/100, s, size, col)
 }
 
-// ellipsize shortens s with "…" to fit width pixels.
+// ellipsize shortens s with "…" to fit width pixels, in linear time.
 func ellipsize(s string, size, width int) string {
-	if render.Measure(s, size) <= width {
-		return s
+	dots := render.Advance('…', size)
+	w, cut := 0, -1
+	for i, r := range s {
+		a := render.Advance(r, size)
+		if cut < 0 && w+a+dots > width {
+			cut = i // where "…" goes if s does not fit
+		}
+		w += a
+		if w > width {
+			if cut < 0 {
+				cut = i
+			}
+			return s[:cut] + "…"
+		}
 	}
-	rs := []rune(s)
-	for len(rs) > 0 && render.Measure(string(rs)+"…", size) > width {
-		rs = rs[:len(rs)-1]
-	}
-	return string(rs) + "…"
+	return s
 }
 
 func drawNode(c *render.Canvas, n *Node) {
@@ -185,7 +193,7 @@ func drawText(c *render.Canvas, n *Node) {
 	}
 	var lines []string
 	if st.lines > 1 {
-		lines = wrap(n.Text, st.size, width)
+		lines = wrap(n.Text, st.size, width, st.lines+1)
 		if len(lines) > st.lines {
 			lines = lines[:st.lines]
 			lines[st.lines-1] = ellipsize(lines[st.lines-1]+"…", st.size, width)

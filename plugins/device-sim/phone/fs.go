@@ -299,3 +299,16 @@ func (f *FS) Touch(p string) error {
 	f.mu.Unlock()
 	return f.write(p, nil, 0, false, true)
 }
+
+// SetModTime sets the modification time of p, as adb push does after
+// writing a file.
+func (f *FS) SetModTime(p string, t time.Time) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := f.lookup(Clean(p))
+	if n == nil {
+		return pathErr("chtimes", p, fs.ErrNotExist)
+	}
+	n.mtime = t
+	return nil
+}

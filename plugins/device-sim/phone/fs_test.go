@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"testing"
+	"time"
 )
 
 func TestFS(t *testing.T) {
@@ -21,6 +22,13 @@ func TestFS(t *testing.T) {
 	fi, err := f.Stat("/sdcard/new/dir/big.bin")
 	if err != nil || fi.Size != int64(len(data)) || fi.IsDir() || fi.ModTime.IsZero() {
 		t.Fatalf("stat %+v %v", fi, err)
+	}
+	when := time.Date(2025, 5, 6, 7, 8, 9, 0, time.UTC)
+	if err := f.SetModTime("/sdcard/new/dir/big.bin", when); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := f.Stat("/sdcard/new/dir/big.bin"); !fi.ModTime.Equal(when) {
+		t.Fatalf("mtime %v", fi.ModTime)
 	}
 	if fi, _ := f.Stat("/sdcard/new"); !fi.IsDir() {
 		t.Fatal("parent not a directory")

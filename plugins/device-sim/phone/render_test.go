@@ -5,7 +5,9 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/openautoglm/cloudphone/plugins/device-sim/phone/render"
 )
@@ -87,5 +89,27 @@ func TestScreensRender(t *testing.T) {
 		if _, err := p.Screenshot(); err != nil {
 			t.Fatalf("%s: %v", cmd, err)
 		}
+	}
+}
+
+func TestHugeTextStaysFast(t *testing.T) {
+	p := New(Options{Width: 540, Height: 1200})
+	must(t, p, "monkey -p com.tencent.mm 1")
+	tap(t, p, "张三")
+	tap(t, p, "com.tencent.mm:id/input")
+	must(t, p, "ime set com.android.adbkeyboard/.AdbIME")
+	huge := strings.Repeat("很长的消息 long message ", 20000) // ~400 KB
+	must(t, p, "am broadcast -a ADB_INPUT_TEXT --es msg '"+huge+"'")
+	start := time.Now()
+	if _, err := p.Screenshot(); err != nil {
+		t.Fatal(err)
+	}
+	tap(t, p, "发送")
+	if _, err := p.Screenshot(); err != nil {
+		t.Fatal(err)
+	}
+	dump(t, p)
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("huge text took %v", d)
 	}
 }

@@ -286,21 +286,32 @@ func clipTree(n *Node, r image.Rectangle) bool {
 	return true
 }
 
-// wrap splits text into lines no wider than width pixels at size.
-func wrap(text string, size, width int) []string {
+// wrap splits text into lines no wider than width pixels at size, keeping
+// at most maxLines lines (0: no limit). It runs in time linear in the text
+// it keeps.
+func wrap(text string, size, width, maxLines int) []string {
 	var lines []string
 	var cur []rune
+	w := 0
 	for _, r := range text {
+		if maxLines > 0 && len(lines) >= maxLines {
+			return lines
+		}
 		if r == '\n' {
 			lines = append(lines, string(cur))
-			cur = cur[:0]
+			cur, w = cur[:0], 0
 			continue
 		}
-		cur = append(cur, r)
-		if len(cur) > 1 && render.Measure(string(cur), size) > width {
-			lines = append(lines, string(cur[:len(cur)-1]))
-			cur = []rune{r}
+		a := render.Advance(r, size)
+		if len(cur) > 0 && w+a > width {
+			lines = append(lines, string(cur))
+			cur, w = cur[:0], 0
+			if maxLines > 0 && len(lines) >= maxLines {
+				return lines
+			}
 		}
+		cur = append(cur, r)
+		w += a
 	}
 	if len(cur) > 0 || len(lines) == 0 {
 		lines = append(lines, string(cur))

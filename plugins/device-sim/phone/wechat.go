@@ -226,7 +226,7 @@ func buildWeChatChat(b *builder) {
 	fs := b.F(44)
 	for i := len(msgs) - 1; i >= 0 && y > statusH+appBarH; i-- {
 		m := msgs[i]
-		lines := wrap(m.Text, fs, b.x(640))
+		lines := wrap(m.Text, fs, b.x(640), 30)
 		h := len(lines)*58 + 50
 		h = max(h, 120)
 		top := y - h

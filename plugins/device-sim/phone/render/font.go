@@ -234,3 +234,11 @@ func Measure(s string, size int) int {
 	}
 	return w
 }
+
+// Advance returns the advance width in pixels of r drawn at size px.
+func Advance(r rune, size int) int {
+	if size <= 0 {
+		return 0
+	}
+	return loadFonts().glyph(r, size).advance
+}
