@@ -17,7 +17,8 @@ import (
 )
 
 // FontPathEnv names an environment variable that, when set, is tried first
-// as the CJK font file (TrueType, OpenType or a .ttc collection).
+// as the CJK font file (TrueType, OpenType or a .ttc collection). The value
+// "none" disables CJK fonts, to see what a machine without one renders.
 const FontPathEnv = "CLOUDPHONE_CJK_FONT"
 
 // CJKFontPaths lists the font files tried, in order, for Chinese text. The
@@ -74,7 +75,11 @@ func loadFonts() *fontSet {
 	fontsOnce.Do(func() {
 		fs := &fontSet{faces: map[int][]font.Face{}, glyphs: map[glyphKey]*glyph{}}
 		paths := CJKFontPaths
-		if env := os.Getenv(FontPathEnv); env != "" {
+		switch env := os.Getenv(FontPathEnv); env {
+		case "":
+		case "none":
+			paths = nil // Go fonts only: CJK runes become boxes
+		default:
 			paths = append([]string{env}, paths...)
 		}
 		for _, p := range paths {

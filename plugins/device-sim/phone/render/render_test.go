@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"image/png"
 	"os"
+	"os/exec"
 	"testing"
 )
 
@@ -84,5 +85,31 @@ func TestShapesClippedAtEdges(t *testing.T) {
 	}
 	if got := c.Img.RGBAAt(2, 2); got != red {
 		t.Fatalf("disc at the corner not drawn inside the canvas: %v", got)
+	}
+}
+
+// TestFallbackWithoutCJKFont re-runs this test binary with CJK fonts
+// disabled: Latin text still renders from the Go fonts and CJK runes are
+// placeholder boxes.
+func TestFallbackWithoutCJKFont(t *testing.T) {
+	if os.Getenv(FontPathEnv) == "none" {
+		if HasCJK() {
+			t.Fatal("CJK font loaded despite none")
+		}
+		if g := loadFonts().glyph('A', 30); g.tofu || g.mask == nil {
+			t.Fatal("no Latin fallback")
+		}
+		if g := loadFonts().glyph('微', 30); !g.tofu {
+			t.Fatal("CJK rune without a font is not a box")
+		}
+		c := NewCanvas(120, 40)
+		defer c.Release()
+		c.Text(2, 30, "Hi 微信", 24, color.RGBA{0, 0, 0, 0xff})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestFallbackWithoutCJKFont$", "-test.count=1")
+	cmd.Env = append(os.Environ(), FontPathEnv+"=none")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
 	}
 }
