@@ -53,7 +53,7 @@ func (s *screen) Act(context.Context, *cpv1.Action) (*cpv1.ActResponse, error) {
 type gate struct{ confirm bool }
 
 func (g gate) Confirm(context.Context, string, *cpv1.Action) (bool, error) { return g.confirm, nil }
-func (g gate) TakeOver(context.Context, string, string) error             { return nil }
+func (g gate) TakeOver(context.Context, string, string) error              { return nil }
 
 func tap() *cpv1.PlanResponse {
 	return &cpv1.PlanResponse{Result: &cpv1.PlanResponse_Action{Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_TAP}}}
@@ -163,7 +163,10 @@ func TestLoop(t *testing.T) {
 }
 
 func TestDeadlineAndCancel(t *testing.T) {
-	slow := planFunc(func(*cpv1.PlanRequest) (*cpv1.PlanResponse, error) { time.Sleep(20 * time.Millisecond); return tap(), nil })
+	slow := planFunc(func(*cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+		time.Sleep(20 * time.Millisecond)
+		return tap(), nil
+	})
 	r := &Runner{Planners: slow, Settle: SettleOptions{Unchanged: 10 * time.Millisecond}}
 	res, _ := r.Run(context.Background(), Task{Planner: "p", MaxSteps: 1000, Deadline: time.Now().Add(150 * time.Millisecond)}, &screen{})
 	if res.Status != StatusDeadline {

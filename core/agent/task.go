@@ -68,16 +68,16 @@ type Timings struct {
 
 // Event is one thing that happened in a task.
 type Event struct {
-	TaskID   string        `json:"task_id"`
-	Seq      int           `json:"seq"`
-	Kind     string        `json:"kind"`
-	Step     int           `json:"step"`
-	Time     time.Time     `json:"time"`
-	Thinking string        `json:"thinking,omitempty"`
-	Action   *cpv1.Action  `json:"action,omitempty"`
-	Message  string        `json:"message,omitempty"`
-	Error    string        `json:"error,omitempty"`
-	App      string        `json:"current_app,omitempty"`
+	TaskID   string       `json:"task_id"`
+	Seq      int          `json:"seq"`
+	Kind     string       `json:"kind"`
+	Step     int          `json:"step"`
+	Time     time.Time    `json:"time"`
+	Thinking string       `json:"thinking,omitempty"`
+	Action   *cpv1.Action `json:"action,omitempty"`
+	Message  string       `json:"message,omitempty"`
+	Error    string       `json:"error,omitempty"`
+	App      string       `json:"current_app,omitempty"`
 	// ScreenshotSHA256 references the observation's screenshot.
 	ScreenshotSHA256 string   `json:"screenshot_sha256,omitempty"`
 	Timings          *Timings `json:"timings,omitempty"`
