@@ -8,6 +8,7 @@ import (
 	"math/rand"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -60,6 +61,7 @@ func DefaultClock() time.Time {
 //
 // Lock order: Phone.mu, then FS.mu; faultMu is never held with either.
 type Phone struct {
+	id    uint64 // process-unique, keys the screenshot cache
 	opts  Options
 	clock func() time.Time
 	fs    *FS
@@ -73,6 +75,8 @@ type Phone struct {
 	ruleHits []int
 	pending  []FaultKind
 }
+
+var phoneIDs atomic.Uint64
 
 // New returns a booted phone at its home screen.
 func New(opts Options) *Phone {
@@ -99,6 +103,7 @@ func New(opts Options) *Phone {
 		clock = DefaultClock
 	}
 	p := &Phone{
+		id:       phoneIDs.Add(1),
 		opts:     opts,
 		clock:    clock,
 		rng:      rand.New(rand.NewSource(opts.Faults.Seed)),

@@ -52,7 +52,7 @@ func (p *Phone) snapshot() *snapshot {
 // does. Frames are cached by screen version in a small process-wide LRU.
 func (p *Phone) Screenshot() ([]byte, error) {
 	snap := p.snapshot()
-	key := cacheKey{p: p, version: snap.version, clock: snap.clock, awake: snap.awake && !snap.booting}
+	key := cacheKey{id: p.id, version: snap.version, clock: snap.clock, awake: snap.awake && !snap.booting}
 	if png := shots.get(key); png != nil {
 		return png, nil
 	}
@@ -109,8 +109,10 @@ func cmdScreencap(sh *shell, args []string, io stdio) int {
 // ScreenshotCacheBytes bounds the process-wide screenshot cache.
 var ScreenshotCacheBytes = 24 << 20
 
+// cacheKey names a frame by phone ID, not pointer, so the cache never keeps
+// a discarded phone alive.
 type cacheKey struct {
-	p       *Phone
+	id      uint64
 	version uint64
 	clock   string
 	awake   bool
@@ -119,7 +121,7 @@ type cacheKey struct {
 type shotCache struct {
 	mu    sync.Mutex
 	ll    *list.List // of *shotEntry, most recent first
-	byP   map[*Phone]*list.Element
+	byID  map[uint64]*list.Element
 	bytes int
 }
 
@@ -128,12 +130,12 @@ type shotEntry struct {
 	png []byte
 }
 
-var shots = &shotCache{ll: list.New(), byP: map[*Phone]*list.Element{}}
+var shots = &shotCache{ll: list.New(), byID: map[uint64]*list.Element{}}
 
 func (c *shotCache) get(k cacheKey) []byte {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.byP[k.p]
+	e := c.byID[k.id]
 	if e == nil || e.Value.(*shotEntry).key != k {
 		return nil
 	}
@@ -144,21 +146,21 @@ func (c *shotCache) get(k cacheKey) []byte {
 func (c *shotCache) put(k cacheKey, png []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if e := c.byP[k.p]; e != nil {
+	if e := c.byID[k.id]; e != nil {
 		c.bytes -= len(e.Value.(*shotEntry).png)
 		c.ll.Remove(e)
 	}
 	if len(png) > ScreenshotCacheBytes {
-		delete(c.byP, k.p)
+		delete(c.byID, k.id)
 		return
 	}
-	c.byP[k.p] = c.ll.PushFront(&shotEntry{key: k, png: png})
+	c.byID[k.id] = c.ll.PushFront(&shotEntry{key: k, png: png})
 	c.bytes += len(png)
 	for c.bytes > ScreenshotCacheBytes && c.ll.Len() > 0 {
 		last := c.ll.Back()
 		ent := last.Value.(*shotEntry)
 		c.ll.Remove(last)
-		delete(c.byP, ent.key.p)
+		delete(c.byID, ent.key.id)
 		c.bytes -= len(ent.png)
 	}
 }
@@ -168,7 +170,7 @@ func DropScreenshotCache() {
 	shots.mu.Lock()
 	defer shots.mu.Unlock()
 	shots.ll.Init()
-	shots.byP = map[*Phone]*list.Element{}
+	shots.byID = map[uint64]*list.Element{}
 	shots.bytes = 0
 }
 
