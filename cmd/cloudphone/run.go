@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/node"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
+)
+
+type runFlags struct {
+	device, backend, planner, model string
+	maxSteps                        int
+	deadline                        time.Duration
+	asJSON                          bool
+	wait                            time.Duration
+}
+
+// planners maps --planner short names onto plugin names.
+var planners = map[string]string{"intent": "planner-intent", "autoglm": "planner-autoglm"}
+
+func newRunCmd(g *globals) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   `run "<instruction>"`,
+		Short: "Carry out an instruction on a phone and print each step",
+		Long: `run starts the runtime in-process with the config (by default: simulated
+phones from the device-sim plugin and the offline planner-intent planner, no
+GPU), picks a ready phone, and runs the instruction, printing every step as
+it happens. It exits 0 when the task succeeds, 1 with the reason otherwise.
+
+  cloudphone run "打开设置然后打开飞行模式"
+  cloudphone run --json "open WeChat and send 张三 a message saying hi"`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTask(cmd.Context(), g, cmd, f, args[0])
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.device, "device", "", "device id (default: the first ready device of --backend)")
+	fl.StringVar(&f.backend, "backend", "device-sim", "device backend plugin")
+	fl.StringVar(&f.planner, "planner", "intent", "planner: intent, autoglm, or a planner plugin's name")
+	fl.StringVar(&f.model, "model", "", "model plugin for planners that need inference")
+	fl.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "stop after this many steps")
+	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "give up after this long")
+	fl.BoolVar(&f.asJSON, "json", false, "print one JSON event per line")
+	fl.DurationVar(&f.wait, "plugin-wait", 60*time.Second, "how long to wait for the plugins to load")
+	addNodeFlags(cmd)
+	return cmd
+}
+
+func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, instruction string) error {
+	if strings.TrimSpace(instruction) == "" {
+		return errors.New("run: empty instruction")
+	}
+	// Steps are the output: the log shows warnings and errors only.
+	g.level.Set(slog.LevelWarn)
+	n, err := node.New(ctx, node.Options{ConfigFile: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys,
+		Logger: g.logger()})
+	if err != nil {
+		return err
+	}
+	defer n.Close(context.WithoutCancel(ctx))
+	if err := n.Start(ctx, false); err != nil {
+		return err
+	}
+	planner := f.planner
+	if p, ok := planners[planner]; ok {
+		planner = p
+	}
+	for _, name := range []string{planner, f.backend} {
+		if err := waitActive(ctx, n.Host, name, f.wait); err != nil {
+			return err
+		}
+	}
+	dev, err := pickDevice(ctx, n.Host, f.backend, f.device)
+	if err != nil {
+		return err
+	}
+	out := os.Stdout
+	r := &agent.Runner{Planners: n.Host, Models: n.Host, OnEvent: func(e agent.Event) { printEvent(out, e, f.asJSON) }}
+	task := agent.Task{ID: fmt.Sprintf("run-%d", time.Now().UnixNano()), Instruction: instruction, Planner: planner,
+		Model: f.model, MaxSteps: f.maxSteps, Deadline: time.Now().Add(f.deadline), Lang: langOf(instruction)}
+	if !f.asJSON {
+		fmt.Fprintf(out, "task %s on %s/%s with %s\n", instruction, f.backend, dev.ID, planner)
+	}
+	res, err := r.Run(ctx, task, dev)
+	if err != nil {
+		return err
+	}
+	if res.Status != agent.StatusSucceeded {
+		return &exitError{code: 1, err: fmt.Errorf("task %s: %s", res.Status, res.Message)}
+	}
+	return nil
+}
+
+// waitActive waits until the plugin name serves, or says why not.
+func waitActive(ctx context.Context, h *pluginhost.Host, name string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		var why string
+		for _, s := range h.Status() {
+			if s.Name == name && s.State == pluginhost.StateActive {
+				return nil
+			}
+			if s.Name == name && s.State == pluginhost.StateRejected {
+				why = s.Error
+			}
+		}
+		if time.Now().After(deadline) || why != "" {
+			if why == "" {
+				why = "not found in the plugin directory (run `make build`, or check --plugins-dir)"
+			}
+			return fmt.Errorf("plugin %s is not available: %s", name, why)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// pickDevice chooses the device: the one named, or the backend's first
+// ready device.
+func pickDevice(ctx context.Context, h *pluginhost.Host, backend, id string) (agent.PluginDevice, error) {
+	var list *cpv1.ListResponse
+	err := h.WithDevice(backend, func(d pluginhost.Device) (err error) {
+		list, err = d.List(ctx, &cpv1.ListRequest{})
+		return err
+	})
+	if err != nil {
+		return agent.PluginDevice{}, fmt.Errorf("list devices of %s: %w", backend, err)
+	}
+	for _, d := range list.GetDevices() {
+		if (id == "" && d.GetState() == cpv1.DeviceState_DEVICE_STATE_READY) || d.GetId() == id {
+			return agent.PluginDevice{Backends: h, Backend: backend, ID: d.GetId()}, nil
+		}
+	}
+	if id != "" {
+		return agent.PluginDevice{}, fmt.Errorf("device %q not found on %s", id, backend)
+	}
+	return agent.PluginDevice{}, fmt.Errorf("no ready device on %s %s", backend, list.GetBackendStatus())
+}
+
+func langOf(s string) string {
+	for _, r := range s {
+		if r >= 0x4e00 && r <= 0x9fff {
+			return "zh"
+		}
+	}
+	return "en"
+}
+
+func printEvent(w io.Writer, e agent.Event, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(e)
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	switch e.Kind {
+	case agent.EventStep:
+		what := "finish"
+		if e.Action != nil {
+			what = describeAction(e.Action)
+		}
+		fmt.Fprintf(w, "step %2d  %-34s %s\n", e.Step, what, firstLine(e.Thinking))
+		if t := e.Timings; t != nil {
+			fmt.Fprintf(w, "         observe %s  plan %s  act %s  settle %s  core %s\n", ms(t.Observe), ms(t.Plan), ms(t.Act), ms(t.Settle), ms(t.Overhead))
+		}
+		if e.Error != "" {
+			fmt.Fprintf(w, "         error: %s\n", e.Error)
+		}
+	case agent.EventRetry:
+		fmt.Fprintf(w, "         retry: %s\n", e.Error)
+	case agent.EventPaused:
+		fmt.Fprintf(w, "         paused: %s\n", e.Message)
+	case agent.EventFinished:
+		r := e.Result
+		fmt.Fprintf(w, "%s after %d steps in %s: %s\n", r.Status, r.Steps, r.Elapsed.Round(time.Millisecond), r.Message)
+	}
+}
+
+func describeAction(a *cpv1.Action) string {
+	name := strings.ToLower(strings.TrimPrefix(a.GetType().String(), "ACTION_TYPE_"))
+	switch a.GetType() {
+	case cpv1.ActionType_ACTION_TYPE_TAP, cpv1.ActionType_ACTION_TYPE_DOUBLE_TAP, cpv1.ActionType_ACTION_TYPE_LONG_PRESS:
+		return fmt.Sprintf("%s (%d,%d)", name, a.GetPoint().GetX(), a.GetPoint().GetY())
+	case cpv1.ActionType_ACTION_TYPE_SWIPE:
+		return fmt.Sprintf("swipe (%d,%d)→(%d,%d)", a.GetPoint().GetX(), a.GetPoint().GetY(), a.GetEnd().GetX(), a.GetEnd().GetY())
+	case cpv1.ActionType_ACTION_TYPE_TYPE:
+		return fmt.Sprintf("type %q", a.GetText())
+	case cpv1.ActionType_ACTION_TYPE_KEY:
+		return "key " + a.GetKey()
+	case cpv1.ActionType_ACTION_TYPE_LAUNCH:
+		app := a.GetApp()
+		if app == "" {
+			app = a.GetPackage()
+		}
+		return "launch " + app
+	}
+	return name
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if r := []rune(s); len(r) > 60 {
+		return string(r[:60]) + "…"
+	}
+	return s
+}
+
+func ms(d time.Duration) string {
+	return fmt.Sprintf("%.1fms", float64(d.Microseconds())/1000)
+}
