@@ -61,7 +61,7 @@ func (p *Phone) Screenshot() ([]byte, error) {
 	snap.draw(c)
 	var buf bytes.Buffer
 	buf.Grow(snap.w * snap.h / 8)
-	if err := render.EncodePNG(&buf, c.Img); err != nil {
+	if err := render.EncodeRGB(&buf, c.Img); err != nil {
 		return nil, fmt.Errorf("screenshot of %s: %w", p.opts.Serial, err)
 	}
 	png := buf.Bytes()

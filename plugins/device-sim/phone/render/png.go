@@ -67,7 +67,10 @@ func writeChunk(w io.Writer, typ string, data []byte) error {
 	return nil
 }
 
-// encodeRGB writes an opaque RGBA image as an 8-bit RGB PNG.
+// EncodeRGB writes m as an 8-bit RGB PNG, ignoring alpha: the fast path
+// for frames known to be opaque, such as every Canvas.
+func EncodeRGB(w io.Writer, m *image.RGBA) error { return encodeRGB(w, m) }
+
 func encodeRGB(w io.Writer, m *image.RGBA) error {
 	b := m.Bounds()
 	wd, ht := b.Dx(), b.Dy()
