@@ -24,7 +24,10 @@ func (s *snapshot) draw(c *render.Canvas) {
 		c.Fill(full, color.RGBA{A: 0xff})
 		return
 	}
-	c.Fill(full, s.bg)
+	// Pooled canvases keep the last frame: start from an opaque fill.
+	bg := s.bg
+	bg.A = 0xff
+	c.Fill(full, bg)
 	drawNode(c, s.f.root)
 	// Status bar.
 	sb := image.Rect(0, 0, s.w, sy(statusH))
