@@ -16,6 +16,14 @@
 //	code := p.Exec(ctx, "input tap 540 1200", nil, stdout, stderr)
 //	st := p.State() // JSON-serialisable: current app, chats, carts, settings...
 //
+// Besides Exec, a transport or a test can call the phone directly:
+// [Phone.Run] (Exec with the reason for an abnormal end), [Phone.Shell]
+// (an interactive session with a prompt), [Phone.FS] (Stat, List, ReadFile,
+// WriteFile, Remove, MkdirAll, SetModTime for adb sync), [Phone.Banner]
+// (the CNXN banner properties), [Phone.State], [Phone.UI] and
+// [Phone.DumpXML] (the element tree), [Phone.Screenshot] and [Phone.Image],
+// [Phone.Reboot] and [Phone.InjectFault].
+//
 // # The world
 //
 // The launcher (com.android.launcher3) shows 微信, 淘宝, 美团, 高德地图,

@@ -60,11 +60,16 @@ type fontSet struct {
 	mu     sync.RWMutex
 	faces  map[int][]font.Face // size -> one face per font
 	glyphs map[glyphKey]*glyph
+	bytes  int // mask bytes held by glyphs
 	buf    sfnt.Buffer
 }
 
-// maxGlyphs bounds the glyph cache; when full it is cleared and refilled.
-const maxGlyphs = 12000
+// The glyph cache is bounded by entries and by mask bytes; when either
+// limit is reached it is cleared and refills with what is drawn next.
+const (
+	maxGlyphs     = 12000
+	maxGlyphBytes = 24 << 20
+)
 
 var (
 	fontsOnce sync.Once
@@ -183,11 +188,14 @@ func (fs *fontSet) glyph(r rune, size int) *glyph {
 	if g := fs.glyphs[k]; g != nil {
 		return g
 	}
-	if len(fs.glyphs) >= maxGlyphs {
-		fs.glyphs = map[glyphKey]*glyph{}
+	if len(fs.glyphs) >= maxGlyphs || fs.bytes >= maxGlyphBytes {
+		fs.glyphs, fs.bytes = map[glyphKey]*glyph{}, 0
 	}
 	g = fs.rasterize(r, size)
 	fs.glyphs[k] = g
+	if g.mask != nil {
+		fs.bytes += len(g.mask.Pix)
+	}
 	return g
 }
 
