@@ -375,3 +375,20 @@ func TestSwipeScrollAndLongPress(t *testing.T) {
 		t.Fatalf("long press: toast %q screen %s", st.Toast, st.Screen)
 	}
 }
+
+func TestSoftKeyboardKeys(t *testing.T) {
+	p := New(Options{})
+	must(t, p, "monkey -p com.taobao.taobao 1")
+	tap(t, p, "搜索宝贝") // the search page focuses its field and shows LatinIME
+	// Key centres in the 1080×2400 layout: "a" on the second row, then the
+	// enter key at the bottom right.
+	must(t, p, "input tap 108 1760")
+	must(t, p, "input tap 108 1760")
+	if kb := p.State().Keyboard; kb.Text != "aa" || !kb.Shown {
+		t.Fatalf("keyboard %+v", kb)
+	}
+	must(t, p, "input tap 999 2150")
+	if st := p.State(); st.Screen != "taobao.results" || st.ScreenArg != "aa" {
+		t.Fatalf("enter key: %s:%s", st.Screen, st.ScreenArg)
+	}
+}
