@@ -113,3 +113,15 @@ func TestHugeTextStaysFast(t *testing.T) {
 		t.Fatalf("huge text took %v", d)
 	}
 }
+
+func TestTinyScreens(t *testing.T) {
+	for _, sz := range [][2]int{{1, 1}, {7, 3}, {40, 2000}, {2000, 40}} {
+		p := New(Options{Width: sz[0], Height: sz[1]})
+		for _, cmd := range []string{"screencap -p", "monkey -p com.tencent.mm 1", "input tap 0 0", "screencap -p",
+			"monkey -p com.autonavi.minimap 1", "screencap -p", "uiautomator dump", "input keyevent 187", "screencap -p"} {
+			if _, e, code := run(t, p, cmd); code != 0 {
+				t.Fatalf("%v %s: %d %s", sz, cmd, code, e)
+			}
+		}
+	}
+}
