@@ -56,8 +56,8 @@ func FuzzShellReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in []byte, bufSize int) {
 		// Tiny pieces of huge inputs only make the fuzzer slow.
 		bufSize = 16 + int(uint(bufSize)%1024)
-		if len(in) > 1<<16 {
-			in = in[:1<<16]
+		if len(in) > 1<<12 {
+			in = in[:1<<12]
 		}
 		rd := NewShellReader(bytes.NewReader(in), bufSize)
 		total := 0
