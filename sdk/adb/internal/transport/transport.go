@@ -4,9 +4,11 @@
 // WRTE packets with one packet in flight per stream and direction, each
 // acknowledged by OKAY.
 //
-// Locks: Transport.mu, Transport.outMu and Stream.mu are leaves: no code
-// path holds two of them at once. Only the writer goroutine writes to the
-// connection, so the read loop never blocks on a slow peer.
+// Locks: Transport.wmu (held while writing to the connection) is taken
+// before Transport.outMu; Transport.mu, Transport.outMu and Stream.mu are
+// otherwise leaves: no code path holds two of them at once. The read loop
+// never writes to the connection itself (it queues with Post), so it never
+// blocks on a slow peer.
 package transport
 
 import (
@@ -62,6 +64,7 @@ type Transport struct {
 	cfg Config
 	log *slog.Logger
 
+	wmu     sync.Mutex // held while writing to the connection
 	outMu   sync.Mutex // guards outq and outEnd
 	outq    []outPacket
 	outEnd  bool
@@ -192,6 +195,24 @@ type outPacket struct {
 // the connection (two peers each stuck writing a large WRTE while neither
 // reads would otherwise deadlock).
 func (t *Transport) Send(cmd wire.Command, arg0, arg1 uint32, data []byte) error {
+	// Fast path: nothing queued and nobody writing, so writing here keeps
+	// the order and saves a hand-off to the writer goroutine.
+	if t.wmu.TryLock() {
+		t.outMu.Lock()
+		direct := len(t.outq) == 0 && !t.outEnd
+		t.outMu.Unlock()
+		if direct {
+			var err error
+			if t.isDone() {
+				err = ErrClosed
+			} else if err = wire.WritePacket(t.w, wire.Packet{Command: cmd, Arg0: arg0, Arg1: arg1, Data: data}, t.cfg.Checksum); err != nil {
+				defer t.fail(err)
+			}
+			t.wmu.Unlock()
+			return err
+		}
+		t.wmu.Unlock()
+	}
 	done := make(chan error, 1)
 	if !t.enqueue(outPacket{wire.Packet{Command: cmd, Arg0: arg0, Arg1: arg1, Data: data}, done}) {
 		return ErrClosed
@@ -228,6 +249,9 @@ func (t *Transport) writeLoop() {
 		case <-t.outSig:
 		case <-t.done:
 		}
+		// wmu before taking the batch: a direct Send cannot slip a
+		// packet in between packets queued before it.
+		t.wmu.Lock()
 		t.outMu.Lock()
 		batch, t.outq = t.outq, batch[:0]
 		dead := t.isDone()
@@ -248,6 +272,7 @@ func (t *Transport) writeLoop() {
 			}
 			batch[i] = outPacket{}
 		}
+		t.wmu.Unlock()
 		if dead {
 			t.outMu.Lock()
 			t.outEnd = true
