@@ -456,3 +456,37 @@ func TestRedialer(t *testing.T) {
 		t.Fatal("no new connection")
 	}
 }
+
+func TestManyDevicesInParallel(t *testing.T) {
+	checkNoLeaks(t)
+	ctx := ctxT(t)
+	const devices, streams = 20, 10
+	var wg sync.WaitGroup
+	errs := make(chan error, devices*streams)
+	for d := range devices {
+		h := &adbtest.Handler{}
+		c := dial(t, startDevice(t, &adbd.Server{Handler: h}), nil)
+		for s := range streams {
+			wg.Go(func() {
+				name := fmt.Sprintf("/sdcard/%d-%d", d, s)
+				data := adbtest.Pattern(64<<10 + s)
+				if err := c.Push(ctx, bytes.NewReader(data), name, 0o644, time.Time{}); err != nil {
+					errs <- err
+					return
+				}
+				var got bytes.Buffer
+				if err := c.Pull(ctx, name, &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+					errs <- fmt.Errorf("pull %s: %d bytes, %v", name, got.Len(), err)
+				}
+				if out, _, code, err := c.Shell(ctx, "exit "+fmt.Sprint(s)); err != nil || code != s || len(out) != 0 {
+					errs <- fmt.Errorf("shell on %d: %d %v", d, code, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
