@@ -115,18 +115,9 @@ func Start(ctx context.Context, opts Options) (*Fleet, error) {
 	if opts.Count < 0 {
 		return nil, fmt.Errorf("fleet: count %d is negative", opts.Count)
 	}
-	host, portText, err := net.SplitHostPort(opts.Listen)
+	host, base, err := parseListen(opts.Listen, opts.Count)
 	if err != nil {
-		return nil, fmt.Errorf("fleet: listen address %q: %w", opts.Listen, err)
-	}
-	base, err := strconv.Atoi(portText)
-	if err != nil || base < 0 || base > 65535 {
-		return nil, fmt.Errorf("fleet: listen address %q: bad port", opts.Listen)
-	}
-	if base != 0 {
-		if err := checkPorts(base, base+opts.Count-1); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	f := &Fleet{
@@ -147,6 +138,31 @@ func Start(ctx context.Context, opts Options) (*Fleet, error) {
 	f.log.Info("fleet: phones serving adb", "count", opts.Count, "listen", opts.Listen,
 		"profile", opts.Profile.Name, "took", time.Since(start).Round(time.Millisecond))
 	return f, nil
+}
+
+// CheckListen reports whether count phones can listen from listen
+// ("host:port"): the address must parse and the ports must stay within
+// 1–65535 and outside 5555–5585. It does not try to listen.
+func CheckListen(listen string, count int) error {
+	_, _, err := parseListen(listen, count)
+	return err
+}
+
+func parseListen(listen string, count int) (host string, base int, err error) {
+	host, portText, err := net.SplitHostPort(listen)
+	if err != nil {
+		return "", 0, fmt.Errorf("fleet: listen address %q: %w", listen, err)
+	}
+	base, err = strconv.Atoi(portText)
+	if err != nil || base < 0 || base > 65535 {
+		return "", 0, fmt.Errorf("fleet: listen address %q: bad port", listen)
+	}
+	if base != 0 {
+		if err := checkPorts(base, base+count-1); err != nil {
+			return "", 0, err
+		}
+	}
+	return host, base, nil
 }
 
 // checkPorts refuses port ranges that leave 1–65535 or touch the
@@ -229,36 +245,71 @@ func (f *Fleet) add(port int, provisioned bool) (*Device, error) {
 	return d, nil
 }
 
-// Add creates one more phone, marked Provisioned, on the first free port
-// after the fleet's highest (or a system-picked port when the fleet
-// listens on port 0), and returns it once it serves adb.
+// Add creates one more phone, marked Provisioned, on the lowest free port
+// from the fleet's base (a system-picked port when the fleet listens on
+// port 0), and returns it once it serves adb.
 func (f *Fleet) Add(ctx context.Context) (*Device, error) {
+	return f.addNext(ctx, true)
+}
+
+// Resize grows or shrinks the phones Start created (those not
+// Provisioned) to count, leaving the others running: new phones take the
+// lowest free ports; the phones on the highest ports go first.
+func (f *Fleet) Resize(ctx context.Context, count int) error {
+	if count < 0 {
+		return fmt.Errorf("fleet: resize to %d phones: negative count", count)
+	}
+	var own []*Device
+	for _, d := range f.Devices() {
+		if !d.Provisioned {
+			own = append(own, d)
+		}
+	}
+	for i := len(own) - 1; i >= count; i-- {
+		if err := f.Remove(own[i].Serial); err != nil {
+			return fmt.Errorf("fleet: resize: %w", err)
+		}
+	}
+	for range count - len(own) {
+		if _, err := f.addNext(ctx, false); err != nil {
+			return fmt.Errorf("fleet: resize to %d phones: %w", count, err)
+		}
+	}
+	f.log.Info("fleet: resized", "phones", count, "was", len(own))
+	return nil
+}
+
+func (f *Fleet) addNext(ctx context.Context, provisioned bool) (*Device, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("fleet: add phone: %w", err)
 	}
 	if f.base == 0 {
-		return f.add(0, true)
+		return f.add(0, provisioned)
 	}
 	const tries = 64
 	for range tries {
 		f.mu.Lock()
-		port := f.base
+		used := make(map[int]bool, len(f.devs))
 		for _, d := range f.devs {
-			port = max(port, d.port+1)
+			used[d.port] = true
 		}
 		f.mu.Unlock()
+		port := f.base
+		for used[port] {
+			port++
+		}
 		if err := checkPorts(port, port); err != nil {
 			return nil, err
 		}
-		d, err := f.add(port, true)
+		d, err := f.add(port, provisioned)
 		if err == nil {
 			return d, nil
 		}
 		if errors.Is(err, ErrClosed) || ctx.Err() != nil {
 			return nil, err
 		}
-		// Port taken by another program or a concurrent Add: take the
-		// next one.
+		// Port taken by another program or a concurrent Add: remember
+		// it as busy and take the next one.
 		f.log.Debug("fleet: port busy, trying the next", "port", port, "err", err)
 		f.mu.Lock()
 		f.devs[reservedKey(port)] = &Device{port: port}
