@@ -490,3 +490,25 @@ func TestManyDevicesInParallel(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestDropConnections(t *testing.T) {
+	checkNoLeaks(t)
+	srv := &adbd.Server{Handler: &adbtest.Handler{}}
+	r := adb.NewRedialer(startDevice(t, srv), nil)
+	t.Cleanup(func() { _ = r.Close() })
+	ctx := ctxT(t)
+	c1, err := r.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Connections(); n != 1 {
+		t.Fatalf("connections = %d", n)
+	}
+	if n := srv.DropConnections(); n != 1 {
+		t.Fatalf("dropped %d", n)
+	}
+	<-c1.Done()
+	if out, _, _, err := r.Shell(ctx, "echo back"); err != nil || string(out) != "back\n" {
+		t.Fatalf("after drop: %q %v", out, err)
+	}
+}

@@ -25,8 +25,9 @@
 //   - anything else via ServiceOpener, or refused.
 //
 // Closing the connection or cancelling ctx cancels every stream's context
-// and returns only after all stream goroutines are done. MemFS is a small
-// in-memory FileSystem for simulated storage.
+// and returns only after all stream goroutines are done.
+// Server.DropConnections cuts every host off at once (fault injection).
+// MemFS is a small in-memory FileSystem for simulated storage.
 //
 // Not here: USB, TLS (STLS is ignored), jdwp, port forwarding.
 package adbd

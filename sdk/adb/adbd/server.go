@@ -36,6 +36,41 @@ type Server struct {
 	HandshakeTimeout time.Duration
 	// Logger receives connection events (default slog.Default()).
 	Logger *slog.Logger
+
+	connMu sync.Mutex
+	conns  map[net.Conn]struct{}
+}
+
+// DropConnections closes every host connection the server is serving, as
+// a cable pulled or a network drop would, and returns how many it closed.
+// Hosts may reconnect at once. Fault injection in simulated phones uses it.
+func (s *Server) DropConnections() int {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	return len(s.conns)
+}
+
+// Connections returns the number of host connections being served.
+func (s *Server) Connections() int {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return len(s.conns)
+}
+
+func (s *Server) track(c net.Conn, add bool) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	if !add {
+		delete(s.conns, c)
+		return
+	}
+	if s.conns == nil {
+		s.conns = map[net.Conn]struct{}{}
+	}
+	s.conns[c] = struct{}{}
 }
 
 // Auth is the device's key store: the keys in adb_keys plus the "Allow USB
@@ -147,6 +182,8 @@ func (s *Server) ServeConn(ctx context.Context, c net.Conn) error {
 	}
 	stop := context.AfterFunc(ctx, func() { _ = c.Close() })
 	defer stop()
+	s.track(c, true)
+	defer s.track(c, false)
 	br := bufio.NewReaderSize(c, 16*1024)
 	banner := s.Handler.Banner()
 	if len(banner.Features) == 0 {
