@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rsa"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -293,6 +294,15 @@ func TestRealADBNoAuth(t *testing.T) {
 	}
 	if err := sc.WaitForDevice(ctx, serial); err != nil {
 		t.Fatal(err)
+	}
+	// Failures come back as the server's words.
+	var se *adb.ServerError
+	if _, _, _, err := sc.Device("nosuch:1").Shell(ctx, "true"); !errors.As(err, &se) || !strings.Contains(se.Msg, "not found") {
+		t.Fatalf("unknown serial: %v", err)
+	}
+	closed := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	if msg, err := sc.Connect(ctx, closed); err == nil {
+		t.Fatalf("connect to a closed port: %q", msg)
 	}
 	if out, code := s.run(t, "-s", serial, "reboot"); code != 0 || h.Reboots.Load() != 1 {
 		t.Fatalf("adb reboot: %d %q, reboots %d", code, out, h.Reboots.Load())

@@ -84,7 +84,7 @@ func (h *Handler) Shell(ctx context.Context, cmd string, stdin io.Reader, stdout
 	case "false":
 		return 1
 	case "exit":
-		n, _ := strconv.Atoi(args[1])
+		n, _ := strconv.Atoi(arg(args, 1))
 		return n
 	case "cat":
 		_, _ = io.Copy(stdout, stdin)
@@ -97,7 +97,7 @@ func (h *Handler) Shell(ctx context.Context, cmd string, stdin io.Reader, stdout
 		_, _ = io.WriteString(stderr, strings.Join(args[1:], " ")+"\n")
 		return 3
 	case "big":
-		n, _ := strconv.Atoi(args[1])
+		n, _ := strconv.Atoi(arg(args, 1))
 		_, _ = io.Copy(stdout, bytes.NewReader(Pattern(n)))
 		return 0
 	case "sleep":
@@ -106,6 +106,13 @@ func (h *Handler) Shell(ctx context.Context, cmd string, stdin io.Reader, stdout
 	}
 	_, _ = fmt.Fprintf(stderr, "/system/bin/sh: %s: not found\n", args[0])
 	return 127
+}
+
+func arg(args []string, i int) string {
+	if i < len(args) {
+		return args[i]
+	}
+	return ""
 }
 
 var _ adbd.Handler = (*Handler)(nil)
