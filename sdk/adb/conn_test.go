@@ -337,75 +337,6 @@ func TestAuth(t *testing.T) {
 	dial(t, addr, &adb.DialOptions{Keys: []*rsa.PrivateKey{fresh}, NoPublicKey: true})
 }
 
-func TestInteractiveShell(t *testing.T) {
-	_, c := newDevice(t)
-	ctx := ctxT(t)
-	var out bytes.Buffer
-	code, err := c.RunShell(ctx, "", strings.NewReader("echo a\n\nfalse\necho b\nexit 5\necho never\n"), &out, nil)
-	if err != nil || code != 5 || out.String() != "a\nb\n" {
-		t.Fatalf("raw interactive: %q %d %v", out.String(), code, err)
-	}
-	// A PTY session: the device echoes keystrokes, prompts, and turns
-	// "\n" into "\r\n".
-	st, err := c.OpenStream(ctx, "shell,v2,pty:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = st.Close() }()
-	w := wire.NewShellWriter(st, 0)
-	if err := w.WriteFrame(wire.ShellStdin, []byte("echo hx\x7fi\rexit 7\r")); err != nil {
-		t.Fatal(err)
-	}
-	rd := wire.NewShellReader(st, 0)
-	var got []byte
-	for {
-		id, data, err := rd.Next()
-		if err != nil {
-			t.Fatalf("pty: %v after %q", err, got)
-		}
-		if id == wire.ShellExit {
-			if data[0] != 7 {
-				t.Fatalf("pty exit %d", data[0])
-			}
-			break
-		}
-		got = append(got, data...)
-	}
-	want := "testdev:/ $ echo hx\b \bi\r\nhi\r\ntestdev:/ $ exit 7\r\n"
-	if string(got) != want {
-		t.Fatalf("pty transcript %q, want %q", got, want)
-	}
-
-	// ^C cancels a running command; typeahead after it still runs.
-	st2, err := c.OpenStream(ctx, "shell,v2,pty:")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = st2.Close() }()
-	if err := wire.NewShellWriter(st2, 0).WriteFrame(wire.ShellStdin, []byte("sleep\r\x03exit 4\r")); err != nil {
-		t.Fatal(err)
-	}
-	got = got[:0]
-	rd = wire.NewShellReader(st2, 0)
-	for {
-		id, data, err := rd.Next()
-		if err != nil {
-			t.Fatalf("pty ^C: %v after %q", err, got)
-		}
-		if id == wire.ShellExit {
-			if data[0] != 4 {
-				t.Fatalf("pty ^C exit %d", data[0])
-			}
-			break
-		}
-		got = append(got, data...)
-	}
-	want = "testdev:/ $ sleep\r\n^C\r\ntestdev:/ $ exit 4\r\n"
-	if string(got) != want {
-		t.Fatalf("pty transcript %q, want %q", got, want)
-	}
-}
-
 func TestSmallPayloads(t *testing.T) {
 	// An old-style 4 KiB payload limit on either side: everything is split
 	// into many WRTEs, each waiting for its OKAY.
@@ -430,30 +361,6 @@ func TestSmallPayloads(t *testing.T) {
 				t.Fatalf("shell: %d %d %v", len(out), code, err)
 			}
 		})
-	}
-}
-
-func TestRedialer(t *testing.T) {
-	checkNoLeaks(t)
-	h := &adbtest.Handler{}
-	r := adb.NewRedialer(startDevice(t, &adbd.Server{Handler: h}), nil)
-	t.Cleanup(func() { _ = r.Close() })
-	ctx := ctxT(t)
-	var d adb.Device = r
-	if out, _, _, err := d.Shell(ctx, "echo one"); err != nil || string(out) != "one\n" {
-		t.Fatalf("first: %q %v", out, err)
-	}
-	c1, _ := r.Conn(ctx)
-	// The device drops the connection (reboot); the next call redials.
-	if err := d.Reboot(ctx, ""); err != nil {
-		t.Fatal(err)
-	}
-	<-c1.Done()
-	if out, _, _, err := d.Shell(ctx, "echo two"); err != nil || string(out) != "two\n" {
-		t.Fatalf("after drop: %q %v", out, err)
-	}
-	if c2, _ := r.Conn(ctx); c2 == c1 {
-		t.Fatal("no new connection")
 	}
 }
 
@@ -488,27 +395,5 @@ func TestManyDevicesInParallel(t *testing.T) {
 	close(errs)
 	for err := range errs {
 		t.Error(err)
-	}
-}
-
-func TestDropConnections(t *testing.T) {
-	checkNoLeaks(t)
-	srv := &adbd.Server{Handler: &adbtest.Handler{}}
-	r := adb.NewRedialer(startDevice(t, srv), nil)
-	t.Cleanup(func() { _ = r.Close() })
-	ctx := ctxT(t)
-	c1, err := r.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n := srv.Connections(); n != 1 {
-		t.Fatalf("connections = %d", n)
-	}
-	if n := srv.DropConnections(); n != 1 {
-		t.Fatalf("dropped %d", n)
-	}
-	<-c1.Done()
-	if out, _, _, err := r.Shell(ctx, "echo back"); err != nil || string(out) != "back\n" {
-		t.Fatalf("after drop: %q %v", out, err)
 	}
 }
