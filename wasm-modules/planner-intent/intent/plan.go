@@ -1,0 +1,221 @@
+package intent
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
+)
+
+// Bounds on the work of one task, so the planner never loops forever.
+const (
+	// MaxGoalSteps is the most actions one sub-goal may take.
+	MaxGoalSteps = 14
+	// MaxSteps is the most steps of a whole task.
+	MaxSteps = 80
+)
+
+// Default screen size when neither the observation nor the hierarchy says.
+const (
+	defaultWidth  = 1080
+	defaultHeight = 2400
+)
+
+// screen is what the planner sees at one step.
+type screen struct {
+	tree   *Tree // nil when the observation has no usable hierarchy
+	app    string
+	w, h   int
+	zh     bool
+	sig    uint32
+	noUI   error // why tree is nil
+	sticky bool  // the last action changed nothing on screen
+}
+
+func newScreen(obs *cpv1.Observation, zh bool) *screen {
+	s := &screen{zh: zh, app: obs.GetCurrentApp(), w: int(obs.GetScreen().GetWidth()), h: int(obs.GetScreen().GetHeight())}
+	xml := obs.GetUiXml()
+	if strings.TrimSpace(xml) == "" {
+		s.noUI = errors.New("the observation has no UI hierarchy")
+	} else {
+		t, err := ParseXML(xml)
+		switch {
+		case errors.Is(err, ErrNoHierarchy):
+			s.noUI = errors.New("the UI hierarchy has no elements")
+		default:
+			s.tree = t // a malformed dump still shows what it could read
+		}
+	}
+	if s.tree != nil {
+		if s.app == "" {
+			s.app = s.tree.Package()
+		}
+		if s.w <= 0 || s.h <= 0 {
+			for i := range s.tree.Nodes {
+				if b := s.tree.Nodes[i].Bounds; !b.Empty() {
+					s.w, s.h = b.Right, b.Bottom
+					break
+				}
+			}
+		}
+		s.sig = s.tree.Signature()
+	}
+	if s.w <= 0 || s.h <= 0 || s.w > 1<<15 || s.h > 1<<15 {
+		s.w, s.h = defaultWidth, defaultHeight
+	}
+	return s
+}
+
+// t picks the Chinese or the English text.
+func (s *screen) t(zh, en string) string {
+	if s.zh {
+		return zh
+	}
+	return en
+}
+
+// Plan is the planner: a pure function of the request. It parses the
+// instruction into sub-goals, finds the current one from the state, checks
+// on the observed screen whether it is done, and returns the next action,
+// or finish when all are done or one cannot be done.
+func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
+	instr := req.GetInstruction()
+	zh := IsChinese(instr) || (!hasLetters(instr) && req.GetLang() != "en")
+	goals, err := Parse(instr)
+	if err != nil {
+		if errors.Is(err, ErrEmpty) {
+			return planError("plan: empty instruction", false)
+		}
+		return finish(false, pick(zh, "无法理解指令：", "cannot understand the instruction: ")+err.Error(), pick(zh, "无法解析指令", "the instruction cannot be parsed"))
+	}
+	st := State{Instr: instrHash(instr)}
+	if b := req.GetState(); len(b) > 0 {
+		st, err = UnmarshalState(b)
+		if err != nil || st.Instr != instrHash(instr) {
+			return planError("plan: "+ErrBadState.Error(), false)
+		}
+	}
+	if req.GetStep() > MaxSteps {
+		return finish(false, pick(zh, "步数超过上限 ", "step limit reached: ")+strconv.Itoa(MaxSteps), pick(zh, "步数用尽", "out of steps"))
+	}
+	s := newScreen(req.GetObservation(), zh)
+	if st.Sig != 0 && st.Sig == s.sig {
+		s.sticky = true
+	}
+	for guard := 0; st.Goal < len(goals) && guard <= len(goals); guard++ {
+		g := goals[st.Goal]
+		if s.tree == nil && needsUI(g, s, &st) {
+			return &cpv1.PlanResponse{
+				Thinking: pick(zh, "看不到界面，稍后重试", "cannot see the screen; retry"),
+				Result: &cpv1.PlanResponse_Error{Error: &cpv1.PlanError{
+					Message: "plan: " + s.noUI.Error(), Retryable: true,
+					Feedback: "observe again with the UI hierarchy (uiautomator dump)"}},
+				State: st.Marshal(),
+			}
+		}
+		m := step(g, s, &st)
+		prefix := "(" + strconv.Itoa(st.Goal+1) + "/" + strconv.Itoa(len(goals)) + ") " + g.describe(zh)
+		switch {
+		case m.done:
+			st.nextGoal()
+			continue
+		case m.fail != "":
+			return finish(false, prefix+pick(zh, "：失败，", ": failed, ")+m.fail, prefix+": "+m.fail)
+		}
+		st.Steps++
+		if st.Steps > MaxGoalSteps {
+			why := pick(zh, "尝试 "+strconv.Itoa(MaxGoalSteps)+" 步仍未完成", "not done after "+strconv.Itoa(MaxGoalSteps)+" steps")
+			return finish(false, prefix+pick(zh, "：失败，", ": failed, ")+why, why)
+		}
+		st.Sig = s.sig
+		return &cpv1.PlanResponse{
+			Thinking:   prefix + pick(zh, "：", ": ") + m.think,
+			Result:     &cpv1.PlanResponse_Action{Action: m.action},
+			State:      st.Marshal(),
+			ScreenInfo: screenInfo(s.app),
+		}
+	}
+	var done []string
+	for _, g := range goals {
+		done = append(done, g.describe(zh))
+	}
+	msg := pick(zh, "已完成：", "done: ") + strings.Join(done, pick(zh, "；", "; "))
+	r := finish(true, msg, msg)
+	r.ScreenInfo = screenInfo(s.app)
+	return r
+}
+
+// needsUI reports whether the goal's next move needs the hierarchy: a
+// launch, back, home or enter does not.
+func needsUI(g Goal, s *screen, st *State) bool {
+	switch g.Kind {
+	case KindBack, KindHome, KindEnter:
+		return false
+	case KindOpen:
+		return g.App == "" || s.app == g.App
+	}
+	return g.App == "" || s.app == g.App || st.Launches >= 2
+}
+
+func pick(zh bool, z, e string) string {
+	if zh {
+		return z
+	}
+	return e
+}
+
+func hasLetters(s string) bool {
+	for _, r := range s {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+func finish(ok bool, msg, thinking string) *cpv1.PlanResponse {
+	return &cpv1.PlanResponse{
+		Thinking: thinking,
+		Result:   &cpv1.PlanResponse_Finish{Finish: &cpv1.Finish{Message: msg, Success: ok}},
+	}
+}
+
+func planError(msg string, retry bool) *cpv1.PlanResponse {
+	return &cpv1.PlanResponse{
+		Thinking: msg,
+		Result:   &cpv1.PlanResponse_Error{Error: &cpv1.PlanError{Message: msg, Retryable: retry}},
+	}
+}
+
+// screenInfo is the AutoGLM-style screen info, {"current_app": "微信"}.
+func screenInfo(pkg string) string {
+	name := pkg
+	if a := AppByPackage(pkg); a != nil {
+		name = a.Name
+	} else if pkg == pkgLauncher || pkg == "" {
+		name = "System Home"
+	}
+	return `{"current_app": ` + jsonString(name) + `}`
+}
+
+// jsonString quotes s as a JSON string.
+func jsonString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20:
+			b.WriteString(`\u00`)
+			b.WriteByte("0123456789abcdef"[r>>4])
+			b.WriteByte("0123456789abcdef"[r&15])
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
