@@ -2,7 +2,10 @@
 
 package guest
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // bufs are this instance's request and reply buffers.
 var bufs buffers
@@ -44,7 +47,12 @@ func call(h handler, ptr, size uint32) uint64 {
 	if ptr == 0 || ptr != addr(bufs.in) || int(size) > cap(bufs.in) {
 		return pack(bufs.serve(badRequest, nil))
 	}
-	return pack(bufs.serve(h, bufs.in[:size]))
+	reply := bufs.serve(h, bufs.in[:size])
+	// Let the garbage collector's background workers run: between calls
+	// the Go runtime is paused, and if the goroutine serving the calls
+	// never yields, a GC cycle never finishes and the heap only grows.
+	runtime.Gosched()
+	return pack(reply)
 }
 
 func badRequest([]byte) (protoMessage, error) { return nil, errBadRequest }

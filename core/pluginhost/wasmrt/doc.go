@@ -21,6 +21,17 @@
 // slog at debug level, a bounded amount per instance, never to the host's
 // stdout.
 //
+// Deadlines: a wazero instance cannot be preempted while it runs compiled
+// wasm, and neither can the goroutine that runs it (so a runaway guest
+// would also stall every stop-the-world pause of the host's garbage
+// collector). Load therefore instruments the module: every loop header
+// counts iterations and calls the guest's wasi sched_yield every 65,536 of
+// them; the host's sched_yield checks the call's deadline and context and
+// stops the call when either has passed. This costs a few instructions per
+// loop iteration. wazero's WithCloseOnContextDone does the same job by
+// leaving compiled code at every loop header, which makes Go guests 5 to 25
+// times slower; it remains available as Options.CloseOnContextDone.
+//
 // This package is not the registry, the directory watcher or the hot swap
 // (core/pluginhost does those), and it does not run process plugins.
 package wasmrt

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -85,31 +84,42 @@ type instance struct {
 	calls  int
 	cfgGen uint64
 
-	// interrupt is the cp_interrupt global of an instrumented module (nil
-	// with Options.CloseOnContextDone); fire sets it, from timer when
-	// the call deadline passes or from stopCtx when the caller's context
-	// ends. fired records that it happened.
-	interrupt api.MutableGlobal
-	timer     *time.Timer
-	stopCtx   func() bool
-	fired     atomic.Bool
+	// watch enforces the call deadline of an instrumented module (nil
+	// with Options.CloseOnContextDone).
+	watch *watch
 	// cancel ends the call context in CloseOnContextDone mode.
 	cancel context.CancelFunc
 }
 
-func newInstance(mod api.Module, out *outputLog, instrumented bool) (*instance, error) {
-	in := &instance{mod: mod, mem: mod.Memory(), out: out}
+// watch is the state the guest's sched_yield checks: instrument makes
+// every loop call it periodically. It runs on the goroutine of the call,
+// so it needs no locking.
+type watch struct {
+	ctx      context.Context // nil between calls
+	deadline time.Time
+	fired    bool
+}
+
+// errInterrupted is what yield panics with; wazero returns it (wrapped)
+// from the call.
+var errInterrupted = errors.New("call interrupted")
+
+// yield is the guest's wasi sched_yield. It stops the call, by panicking
+// through the guest, once its deadline or context has passed.
+func (w *watch) yield() {
+	if w.ctx == nil || w.fired {
+		return
+	}
+	if w.ctx.Err() != nil || time.Now().After(w.deadline) {
+		w.fired = true
+		panic(errInterrupted)
+	}
+}
+
+func newInstance(mod api.Module, out *outputLog, w *watch) (*instance, error) {
+	in := &instance{mod: mod, mem: mod.Memory(), out: out, watch: w}
 	if in.mem == nil {
 		return nil, errors.New("module exports no memory")
-	}
-	if instrumented {
-		g, ok := mod.ExportedGlobal(exportInterrupt).(api.MutableGlobal)
-		if !ok {
-			return nil, fmt.Errorf("module does not export the %s global", exportInterrupt)
-		}
-		in.interrupt = g
-		in.timer = time.AfterFunc(time.Hour, in.fire)
-		in.timer.Stop()
 	}
 	in.malloc = mod.ExportedFunction(exportMalloc)
 	in.free = mod.ExportedFunction(exportFree)
@@ -257,54 +267,35 @@ func decodeReply(b []byte) (payload []byte, msg string, err error) {
 	return payload, msg, nil
 }
 
-// fire interrupts the running call: the guest traps at its next loop
-// iteration. It runs on a timer's or a context's goroutine.
-func (in *instance) fire() {
-	in.fired.Store(true)
-	in.interrupt.Set(1)
-}
-
 // arm starts watching a call: the deadline timeout and ctx. It returns the
 // context to call wazero with. Every arm is followed by one disarm.
 func (in *instance) arm(ctx context.Context, timeout time.Duration) context.Context {
-	if in.interrupt == nil {
+	if in.watch == nil {
 		cctx, cancel := callContext(ctx, timeout)
 		in.cancel = cancel
 		return cctx
 	}
-	in.timer.Reset(timeout)
-	if ctx.Done() != nil {
-		in.stopCtx = context.AfterFunc(ctx, in.fire)
-	}
+	in.watch.ctx = ctx
+	in.watch.deadline = time.Now().Add(timeout)
 	return ctx
 }
 
-// disarm stops watching the call and reports whether the instance was
-// interrupted; an interrupted instance must be discarded even if its call
-// returned, as the interrupt may be set.
+// disarm stops watching the call and reports whether it was interrupted;
+// an interrupted instance must be discarded.
 func (in *instance) disarm() (interrupted bool) {
-	if in.interrupt == nil {
+	if in.watch == nil {
 		in.cancel()
 		in.cancel = nil
 		return false
 	}
-	stopped := in.timer.Stop()
-	if in.stopCtx != nil {
-		stopped = in.stopCtx() && stopped
-		in.stopCtx = nil
-	}
-	return !stopped || in.fired.Load()
+	in.watch.ctx = nil
+	return in.watch.fired
 }
 
 // memoryBytes is the instance's linear memory size.
 func (in *instance) memoryBytes() uint64 { return uint64(in.mem.Size()) }
 
-func (in *instance) close() {
-	if in.timer != nil {
-		in.timer.Stop()
-	}
-	_ = in.mod.Close(context.Background())
-}
+func (in *instance) close() { _ = in.mod.Close(context.Background()) }
 
 // callContext returns ctx bounded by timeout, unless ctx already ends
 // sooner.

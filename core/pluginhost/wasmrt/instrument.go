@@ -5,38 +5,47 @@ import (
 	"fmt"
 )
 
-// exportInterrupt is the global instrument adds and exports: while it is
-// zero the guest runs; once the host sets it, the guest traps at its next
-// loop iteration.
-const exportInterrupt = "cp_interrupt"
+// yieldEvery is how many loop iterations pass between two calls to
+// sched_yield, a power of two (the check masks a counter).
+const yieldEvery = 1 << 16
 
 // Section ids of the wasm binary format.
 const (
 	secCustom = 0
 	secImport = 2
 	secGlobal = 6
-	secExport = 7
 	secCode   = 10
 )
 
 // instrument returns a copy of the wasm module bin in which the header of
-// every loop reads a new mutable i32 global, exported as cp_interrupt, and
-// executes unreachable when it is not zero:
+// every loop counts its iterations in a new mutable i32 global and calls
+// the module's imported wasi sched_yield every yieldEvery of them:
 //
 //	loop bt
-//	  global.get $cp_interrupt
+//	  global.get $n; i32.const 1; i32.add; global.set $n
+//	  global.get $n; i32.const yieldEvery-1; i32.and; i32.eqz
 //	  if
-//	    unreachable
+//	    call $sched_yield; drop
 //	  end
 //	  ...
 //
-// Every unbounded computation in wasm is a loop or recursion (which ends on
-// the stack limit), so setting the global from another goroutine stops a
-// runaway call within one loop iteration. The check is a load and a branch;
-// wazero's own WithCloseOnContextDone instead leaves the compiled code for
-// Go at every loop header, which makes a Go guest many times slower (see
-// the package documentation). Custom sections that hold code offsets
-// (.debug_*) are dropped, as the offsets change; everything else is kept.
+// The host's sched_yield (Options-independent, see instance.yield) checks
+// the call's deadline and context and, when either has passed, panics,
+// which wazero turns into an error of the call. Every unbounded
+// computation in wasm is a loop or a recursion (which ends on the stack
+// limit), so a runaway call stops within yieldEvery iterations (well under
+// a millisecond). The periodic call into Go also lets the Go scheduler and
+// garbage collector stop the goroutine, which they cannot do while it runs
+// compiled wasm: without it, a stop-the-world pause would wait for the
+// runaway call forever.
+//
+// wazero's own WithCloseOnContextDone instead leaves compiled code for Go
+// at every loop header, and every Go function has one, which makes a Go
+// guest many times slower (see Options.CloseOnContextDone).
+//
+// Custom sections that hold code offsets (.debug_*) are dropped, as the
+// offsets change; everything else is kept. A module that does not import
+// wasi_snapshot_preview1.sched_yield (Go guests always do) is refused.
 func instrument(bin []byte) ([]byte, error) {
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
 		return nil, errors.New("invalid wasm: bad magic number")
@@ -64,15 +73,19 @@ func instrument(bin []byte) ([]byte, error) {
 
 	// The new global's index follows the imported and defined globals.
 	var globals uint32
-	haveGlobal, haveExport := false, false
+	yield := int64(-1)
+	haveGlobal, haveCode := false, false
 	for _, s := range secs {
 		switch s.id {
+		case secCode:
+			haveCode = true
 		case secImport:
-			n, err := importedGlobals(s.body)
+			n, y, err := scanImports(s.body)
 			if err != nil {
 				return nil, fmt.Errorf("invalid wasm: import section: %w", err)
 			}
 			globals += n
+			yield = y
 		case secGlobal:
 			r := reader{b: s.body}
 			globals += r.u32()
@@ -80,49 +93,39 @@ func instrument(bin []byte) ([]byte, error) {
 				return nil, fmt.Errorf("invalid wasm: global section: %w", r.err)
 			}
 			haveGlobal = true
-		case secExport:
-			haveExport = true
 		}
 	}
-	idx := globals
+	if !haveCode {
+		return bin, nil // no code, no loops
+	}
+	if yield < 0 {
+		return nil, fmt.Errorf("module does not import %s.sched_yield, which the host needs to enforce deadlines; load it with Options.CloseOnContextDone", wasiModule)
+	}
+	check := loopCheck(globals, uint32(yield))
 
-	out := make([]byte, 0, len(bin)+len(bin)/16)
+	out := make([]byte, 0, len(bin)+len(bin)/8)
 	out = append(out, bin[:8]...)
 	emit := func(id byte, body []byte) {
 		out = append(out, id)
 		out = appendU32(out, uint32(len(body)))
 		out = append(out, body...)
 	}
-	// newGlobal is a mutable i32 initialized to 0.
+	// The counter: a mutable i32 initialized to 0.
 	newGlobal := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b}
-	newExport := appendName(nil, exportInterrupt)
-	newExport = append(newExport, 0x03) // global
-	newExport = appendU32(newExport, idx)
 	for _, s := range secs {
-		// Sections are ordered; a missing global or export section goes
-		// where it belongs (globals before exports, both before code).
+		// Sections are ordered: a missing global section goes before the
+		// first known section that follows it.
 		if !haveGlobal && s.id != secCustom && s.id > secGlobal {
 			emit(secGlobal, appendVec(nil, 0, newGlobal))
 			haveGlobal = true
 		}
-		if !haveExport && s.id != secCustom && s.id > secExport {
-			emit(secExport, appendVec(nil, 0, newExport))
-			haveExport = true
-		}
 		switch s.id {
-		case secGlobal, secExport:
+		case secGlobal:
 			r := reader{b: s.body}
 			n := r.u32()
-			if r.err != nil {
-				return nil, fmt.Errorf("invalid wasm: section %d: %w", s.id, r.err)
-			}
-			extra := newGlobal
-			if s.id == secExport {
-				extra = newExport
-			}
-			emit(s.id, appendVec(r.b[r.off:], n, extra))
+			emit(s.id, appendVec(r.b[r.off:], n, newGlobal))
 		case secCode:
-			body, err := instrumentCode(s.body, idx)
+			body, err := instrumentCode(s.body, check)
 			if err != nil {
 				return nil, fmt.Errorf("invalid wasm: code section: %w", err)
 			}
@@ -134,10 +137,20 @@ func instrument(bin []byte) ([]byte, error) {
 	if !haveGlobal {
 		emit(secGlobal, appendVec(nil, 0, newGlobal))
 	}
-	if !haveExport {
-		emit(secExport, appendVec(nil, 0, newExport))
-	}
 	return out, nil
+}
+
+// loopCheck is the code instrument inserts after every loop instruction,
+// for the counter global g and the sched_yield function yield.
+func loopCheck(g, yield uint32) []byte {
+	b := appendU32([]byte{0x23}, g)   // global.get g
+	b = append(b, 0x41, 0x01, 0x6a)   // i32.const 1; i32.add
+	b = appendU32(append(b, 0x24), g) // global.set g
+	b = appendU32(append(b, 0x23), g) // global.get g
+	b = appendU32(append(b, 0x41), yieldEvery-1)
+	b = append(b, 0x71, 0x45, 0x04, 0x40) // i32.and; i32.eqz; if
+	b = appendU32(append(b, 0x10), yield) // call yield
+	return append(b, 0x1a, 0x0b)          // drop; end
 }
 
 // appendVec returns a vector of n+1 entries: the n encoded in entries,

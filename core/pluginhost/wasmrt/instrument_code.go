@@ -87,16 +87,21 @@ func isDebugSection(body []byte) bool {
 	return strings.HasPrefix(r.name(), ".debug_") && r.err == nil
 }
 
-// importedGlobals counts the globals an import section imports.
-func importedGlobals(body []byte) (uint32, error) {
+// scanImports counts the globals an import section imports and finds the
+// function index of wasi sched_yield (-1 if not imported).
+func scanImports(body []byte) (globals uint32, yield int64, err error) {
 	r := reader{b: body}
-	var globals uint32
+	yield = -1
+	var funcs int64
 	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		r.name()
-		r.name()
+		mod, name := r.name(), r.name()
 		switch kind := r.byte(); kind {
 		case 0x00: // func: type index
 			r.u32()
+			if mod == wasiModule && name == "sched_yield" && yield < 0 {
+				yield = funcs
+			}
+			funcs++
 		case 0x01: // table: reftype, limits
 			r.byte()
 			r.limits()
@@ -110,10 +115,10 @@ func importedGlobals(body []byte) (uint32, error) {
 			r.byte()
 			r.u32()
 		default:
-			return 0, fmt.Errorf("unknown import kind %#x", kind)
+			return 0, -1, fmt.Errorf("unknown import kind %#x", kind)
 		}
 	}
-	return globals, r.err
+	return globals, yield, r.err
 }
 
 func (r *reader) limits() {
@@ -124,13 +129,9 @@ func (r *reader) limits() {
 	}
 }
 
-// instrumentCode rewrites a code section, inserting the interrupt check
-// for global idx after every loop instruction.
-func instrumentCode(body []byte, idx uint32) ([]byte, error) {
-	check := []byte{0x23} // global.get idx; if; unreachable; end
-	check = appendU32(check, idx)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)
-
+// instrumentCode rewrites a code section, inserting check after every
+// loop instruction.
+func instrumentCode(body []byte, check []byte) ([]byte, error) {
 	r := reader{b: body}
 	n := r.u32()
 	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)

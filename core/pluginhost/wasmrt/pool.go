@@ -108,11 +108,16 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	r := m.rt
 	out := newOutputLog(r.log, m.file, r.opts.MaxOutputBytes)
 	cfg := r.base.WithStdout(out.stdout()).WithStderr(out.stderr())
+	var w *watch
+	if !r.opts.CloseOnContextDone {
+		w = new(watch)
+		cfg = cfg.WithOsyield(w.yield)
+	}
 	mod, err := r.rt.InstantiateModule(ctx, m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
 	}
-	in, err := newInstance(mod, out, !r.opts.CloseOnContextDone)
+	in, err := newInstance(mod, out, w)
 	if err != nil {
 		_ = mod.Close(context.Background())
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)

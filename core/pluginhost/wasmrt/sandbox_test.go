@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,23 @@ func TestInfiniteLoopStoppedByDeadline(t *testing.T) {
 	}
 	if st := m.Stats(); st.TimedOut != 1 || st.Trapped != 1 || st.Instances != 1 {
 		t.Errorf("Stats = %+v, want 1 timed out, 1 live instance", st)
+	}
+
+	// A runaway call must not stall the Go runtime: a stop-the-world
+	// garbage collection completes while the guest loops.
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.Plan(ctx, screenReq("loop", 1))
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	gcStart := time.Now()
+	runtime.GC()
+	if d := time.Since(gcStart); d > timeout/2 {
+		t.Errorf("runtime.GC took %v while a guest looped", d)
+	}
+	if err := <-done; !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Plan(loop) = %v, want ErrTimeout", err)
 	}
 
 	// The caller's own context stops a call too, and is what is reported.

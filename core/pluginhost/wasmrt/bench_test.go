@@ -1,0 +1,129 @@
+package wasmrt
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
+)
+
+// helloPlan is examples/planner-hello's logic, compiled natively, for the
+// baseline (a main package cannot be imported).
+func helloPlan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
+	finish := func(msg string) *cpv1.PlanResponse {
+		return &cpv1.PlanResponse{Thinking: msg, Result: &cpv1.PlanResponse_Finish{Finish: &cpv1.Finish{Message: msg, Success: true}}}
+	}
+	if strings.EqualFold(strings.TrimSpace(req.GetInstruction()), "hello") {
+		return finish("hello from planner-hello 0.1.0")
+	}
+	if req.GetStep() >= 2 {
+		return finish("tapped the center")
+	}
+	s := req.GetObservation().GetScreen()
+	return &cpv1.PlanResponse{
+		Thinking: "tap the center of the screen",
+		Result: &cpv1.PlanResponse_Action{Action: &cpv1.Action{
+			Type: cpv1.ActionType_ACTION_TYPE_TAP, Point: &cpv1.Point{X: s.GetWidth() / 2, Y: s.GetHeight() / 2},
+		}},
+	}
+}
+
+// BenchmarkPlan4KiB compares one Plan with a 4 KiB request (the UI tree)
+// through wasm with the same planner called natively, with and without
+// the protobuf round trip the wasm boundary implies.
+func BenchmarkPlan4KiB(b *testing.B) {
+	ctx := context.Background()
+	req := request4KiB()
+	b.Run("native", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if helloPlan(req).GetAction() == nil {
+				b.Fatal("no action")
+			}
+		}
+	})
+	b.Run("native+proto", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			in, _ := proto.Marshal(req)
+			var r cpv1.PlanRequest
+			if err := proto.Unmarshal(in, &r); err != nil {
+				b.Fatal(err)
+			}
+			out, _ := proto.Marshal(helloPlan(&r))
+			var resp cpv1.PlanResponse
+			if err := proto.Unmarshal(out, &resp); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, mode := range []struct {
+		name string
+		opts Options
+	}{
+		{"wasm", Options{}},
+		{"wasm-CloseOnContextDone", Options{CloseOnContextDone: true}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			r := newTestRuntime(b, mode.opts)
+			m := loadTest(b, r, helloDir, "")
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				resp, err := m.Plan(ctx, req)
+				if err != nil || resp.GetAction() == nil {
+					b.Fatal(resp, err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(m.Stats().MaxMemoryBytes)/(1<<20), "guest-MiB")
+		})
+	}
+}
+
+// BenchmarkPlanParallel is BenchmarkPlan4KiB/wasm from GOMAXPROCS
+// goroutines at once, through the instance pool.
+func BenchmarkPlanParallel(b *testing.B) {
+	ctx := context.Background()
+	r := newTestRuntime(b, Options{})
+	m := loadTest(b, r, helloDir, "")
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		req := request4KiB()
+		for pb.Next() {
+			if _, err := m.Plan(ctx, req); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
+
+// BenchmarkGuestMemory makes b.N Plan calls with a 4 KiB request on one
+// instance that is never recycled, and reports its linear memory at the
+// end (guest-MiB). Run it with -benchtime=1000000x for the million-call
+// figure.
+func BenchmarkGuestMemory(b *testing.B) {
+	ctx := context.Background()
+	r := newTestRuntime(b, Options{PoolSize: 1, MaxCallsPerInstance: -1, MaxInstanceMemoryMiB: -1})
+	m := loadTest(b, r, helloDir, "")
+	req := request4KiB()
+	start := m.Stats().MaxMemoryBytes
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Plan(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	st := m.Stats()
+	if st.Recycled != 0 || st.Trapped != 0 {
+		b.Fatalf("Stats = %+v, want one instance throughout", st)
+	}
+	b.ReportMetric(float64(start)/(1<<20), "start-MiB")
+	b.ReportMetric(float64(st.MaxMemoryBytes)/(1<<20), "guest-MiB")
+}
