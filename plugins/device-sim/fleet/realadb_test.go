@@ -3,11 +3,14 @@ package fleet
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openautoglm/cloudphone/sdk/adb"
+	"github.com/openautoglm/cloudphone/sdk/adb/adbd"
 )
 
 // TestRealADB drives simulated phones with Debian's adb binary and with
@@ -59,6 +62,32 @@ func TestRealADB(t *testing.T) {
 		}
 		w, h := d.Phone.Size()
 		checkPhone(t, sdkDriver{sc.Device(d.Serial)}, w, h)
+	})
+
+	t.Run("auth", func(t *testing.T) {
+		// adb start-server made this key in the isolated HOME.
+		key, err := adb.LoadKey(filepath.Join(s.home, ".android", "adbkey"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		known := startFleet(t, 1, func(o *Options) { o.Auth = adbd.NewAuth(&key.PublicKey) }).Devices()[0]
+		s.connect(t, known.Serial)
+		if out := must(t, binDriver{s: s, serial: known.Serial}, "echo authorized"); out != "authorized\n" {
+			t.Errorf("shell on an authenticated phone: %q", out)
+		}
+		strangers := startFleet(t, 1, func(o *Options) { o.Auth = adbd.NewAuth() }).Devices()[0]
+		_, _ = s.run(t, "connect", strangers.Serial)
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			out, _ := s.run(t, "devices")
+			if strings.Contains(out, strangers.Serial+"\tunauthorized") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("a phone that knows no key is not unauthorized:\n%s", out)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 
 	t.Run("50 phones in parallel", func(t *testing.T) {
