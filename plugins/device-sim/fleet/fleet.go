@@ -69,6 +69,7 @@ type Device struct {
 	Provisioned bool
 
 	port   int
+	idx    int // creation order
 	conns  conns
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -209,7 +210,7 @@ func (f *Fleet) add(port int, provisioned bool) (*Device, error) {
 	}
 	faults := f.opts.Faults
 	faults.Seed += int64(idx)
-	d := &Device{Provisioned: provisioned, port: p, done: make(chan struct{})}
+	d := &Device{Provisioned: provisioned, port: p, idx: idx, done: make(chan struct{})}
 	d.Serial = net.JoinHostPort(host, strconv.Itoa(p))
 	d.Phone = phone.New(phone.Options{
 		Serial: d.Serial, Width: f.opts.Width, Height: f.opts.Height, Model: f.opts.Model,
@@ -254,7 +255,8 @@ func (f *Fleet) Add(ctx context.Context) (*Device, error) {
 
 // Resize grows or shrinks the phones Start created (those not
 // Provisioned) to count, leaving the others running: new phones take the
-// lowest free ports; the phones on the highest ports go first.
+// lowest free ports; the phones last in Devices order (highest ports) go
+// first.
 func (f *Fleet) Resize(ctx context.Context, count int) error {
 	if count < 0 {
 		return fmt.Errorf("fleet: resize to %d phones: negative count", count)
@@ -350,7 +352,8 @@ func (f *Fleet) Get(serial string) (*Device, bool) {
 	return d, true
 }
 
-// Devices returns the fleet's phones ordered by port.
+// Devices returns the fleet's phones ordered by port (by creation when
+// the system picks ports).
 func (f *Fleet) Devices() []*Device {
 	f.mu.Lock()
 	out := make([]*Device, 0, len(f.devs))
@@ -360,7 +363,12 @@ func (f *Fleet) Devices() []*Device {
 		}
 	}
 	f.mu.Unlock()
-	slices.SortFunc(out, func(a, b *Device) int { return a.port - b.port })
+	slices.SortFunc(out, func(a, b *Device) int {
+		if f.base == 0 {
+			return a.idx - b.idx
+		}
+		return a.port - b.port
+	})
 	return out
 }
 

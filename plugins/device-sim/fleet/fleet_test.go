@@ -213,3 +213,41 @@ func TestAuth(t *testing.T) {
 	}
 	_ = c.Close()
 }
+
+// TestResize grows and shrinks the configured phones, leaving provisioned
+// ones and the survivors' state alone.
+func TestResize(t *testing.T) {
+	f := startFleet(t, 2)
+	ctx, cancel := ctx30()
+	defer cancel()
+	first := f.Devices()[0]
+	if code := first.Phone.Exec(ctx, "monkey -p com.tencent.mm 1", nil, nil, nil); code != 0 {
+		t.Fatalf("monkey: %d", code)
+	}
+	prov, err := f.Add(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Resize(ctx, 4); err != nil {
+		t.Fatal(err)
+	}
+	if f.Len() != 5 {
+		t.Fatalf("%d phones after growing to 4 (+1 provisioned)", f.Len())
+	}
+	if err := f.Resize(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	devs := f.Devices()
+	if len(devs) != 2 {
+		t.Fatalf("%d phones after shrinking to 1 (+1 provisioned)", len(devs))
+	}
+	if _, ok := f.Get(prov.Serial); !ok {
+		t.Error("shrinking removed the provisioned phone")
+	}
+	if d, ok := f.Get(first.Serial); !ok || d.Phone.State().CurrentApp != "com.tencent.mm" {
+		t.Error("shrinking replaced the first phone")
+	}
+	if err := f.Resize(ctx, -1); err == nil {
+		t.Error("negative size accepted")
+	}
+}
