@@ -2,11 +2,13 @@ package wasmrt
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -61,13 +63,18 @@ func BenchmarkPlan4KiB(b *testing.B) {
 		}
 	})
 	for _, mode := range []struct {
-		name string
-		opts Options
+		name         string
+		opts         Options
+		noInstrument bool
 	}{
-		{"wasm", Options{}},
-		{"wasm-CloseOnContextDone", Options{CloseOnContextDone: true}},
+		{"wasm", Options{}, false},
+		// What the loop instrumentation costs: no deadline enforcement.
+		{"wasm-uninstrumented", Options{}, true},
+		{"wasm-CloseOnContextDone", Options{CloseOnContextDone: true}, false},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
+			benchSkipInstrument = mode.noInstrument
+			defer func() { benchSkipInstrument = false }()
 			r := newTestRuntime(b, mode.opts)
 			m := loadTest(b, r, helloDir, "")
 			b.ReportAllocs()
@@ -126,4 +133,55 @@ func BenchmarkGuestMemory(b *testing.B) {
 	}
 	b.ReportMetric(float64(start)/(1<<20), "start-MiB")
 	b.ReportMetric(float64(st.MaxMemoryBytes)/(1<<20), "guest-MiB")
+}
+
+// BenchmarkLoad measures Load of planner-hello: "cold" compiles with an
+// empty on-disk cache, "cached" hits the cache a previous runtime filled,
+// "instance" is one more instance of a loaded module (what recycling and
+// pool growth cost).
+func BenchmarkLoad(b *testing.B) {
+	ctx := context.Background()
+	path := pluginbuild.BuildWasm(b, helloDir, "")
+	if st, err := os.Stat(path); err == nil {
+		b.Logf("planner-hello.wasm is %.1f MiB", float64(st.Size())/(1<<20))
+	}
+	b.Run("cold", func(b *testing.B) {
+		for b.Loop() {
+			r := newTestRuntime(b, Options{CacheDir: b.TempDir(), SkipSelfTest: true})
+			m, err := r.Load(ctx, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = m.Close(ctx)
+		}
+	})
+	cache := b.TempDir()
+	warm := newTestRuntime(b, Options{CacheDir: cache})
+	if _, err := warm.Load(ctx, path); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("cached", func(b *testing.B) {
+		for b.Loop() {
+			r := newTestRuntime(b, Options{CacheDir: cache, SkipSelfTest: true})
+			m, err := r.Load(ctx, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = m.Close(ctx)
+		}
+	})
+	b.Run("instance", func(b *testing.B) {
+		m, err := warm.Load(ctx, path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = m.Close(ctx) })
+		for b.Loop() {
+			in, err := m.instantiate(ctx)
+			if err != nil {
+				b.Fatal(err)
+			}
+			in.close()
+		}
+	})
 }

@@ -32,6 +32,11 @@
 // leaving compiled code at every loop header, which makes Go guests 5 to 25
 // times slower; it remains available as Options.CloseOnContextDone.
 //
+// The main types: Runtime (NewRuntime, Load, LoadBytes, Close), Module
+// (Info, Configure, Plan, Load, Infer, Unload, Stats, Close) and Options.
+// Errors: ErrTimeout and ErrTrapped end an instance; a *GuestError is the
+// plugin's own refusal and keeps it; ErrClosed after Close.
+//
 // This package is not the registry, the directory watcher or the hot swap
 // (core/pluginhost does those), and it does not run process plugins.
 package wasmrt

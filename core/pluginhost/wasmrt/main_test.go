@@ -39,6 +39,7 @@ const (
 	panicDir     = "testdata/panic"
 	sandboxDir   = "testdata/sandbox"
 	contract2Dir = "testdata/contract2"
+	modelDir     = "testdata/model"
 )
 
 // newTestRuntime returns a runtime closed when the test ends.

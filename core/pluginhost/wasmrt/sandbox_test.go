@@ -64,7 +64,9 @@ func TestInfiniteLoopStoppedByDeadline(t *testing.T) {
 }
 
 func TestMemoryLimit(t *testing.T) {
-	r := newTestRuntime(t, Options{MemoryLimitMiB: 48})
+	// A generous deadline: growing memory copies it, which is slow under
+	// the race detector.
+	r := newTestRuntime(t, Options{MemoryLimitMiB: 48, CallTimeout: 20 * time.Second})
 	m := loadTest(t, r, oomDir, "")
 	ctx := context.Background()
 	_, err := m.Plan(ctx, screenReq("alloc", 1))
