@@ -67,6 +67,25 @@ var uiSynonyms = [][]string{
 	{"火锅", "hotpot", "hot pot"},
 }
 
+// synonymIndex maps each normalized synonym to its normalized group.
+var synonymIndex = indexSynonyms()
+
+func indexSynonyms() map[string][]string {
+	m := map[string][]string{}
+	for _, group := range uiSynonyms {
+		var g []string
+		for _, w := range group {
+			g = append(g, normalize(w))
+		}
+		for _, w := range g {
+			if _, ok := m[w]; !ok {
+				m[w] = g
+			}
+		}
+	}
+	return m
+}
+
 // variants returns the normalized forms a target may take on screen: the
 // target itself and its synonyms.
 func variants(target string) []string {
@@ -75,16 +94,9 @@ func variants(target string) []string {
 		return nil
 	}
 	out := []string{q}
-	for _, group := range uiSynonyms {
-		for _, w := range group {
-			if normalize(w) == q {
-				for _, v := range group {
-					if v := normalize(v); v != q {
-						out = append(out, v)
-					}
-				}
-				return out
-			}
+	for _, v := range synonymIndex[q] {
+		if v != q {
+			out = append(out, v)
 		}
 	}
 	return out
@@ -149,10 +161,28 @@ func idTail(id string) string {
 	return strings.ReplaceAll(id, "_", " ")
 }
 
-// nodeScore scores node n against the target variants qs, out of 100.
-func nodeScore(n *Node, qs []string) int {
+// folded is a node's text, content-desc and resource-id tail, normalized.
+type folded struct{ text, desc, id string }
+
+// fold returns node i's normalized labels, computed once per tree.
+func (t *Tree) fold(i int) *folded {
+	if t.folds == nil {
+		t.folds = make([]*folded, len(t.Nodes))
+	}
+	if f := t.folds[i]; f != nil {
+		return f
+	}
+	n := &t.Nodes[i]
+	f := &folded{normalize(n.Text), normalize(n.Desc), normalize(idTail(n.ResourceID))}
+	t.folds[i] = f
+	return f
+}
+
+// nodeScore scores node i against the target variants qs, out of 100.
+func (t *Tree) nodeScore(i int, qs []string) int {
 	best := 0
-	text, desc, id := normalize(n.Text), normalize(n.Desc), normalize(idTail(n.ResourceID))
+	f := t.fold(i)
+	text, desc, id := f.text, f.desc, f.id
 	for _, q := range qs {
 		best = max(best, fieldScore(text, q), fieldScore(desc, q)*95/100, fieldScore(id, q)*80/100)
 	}
@@ -176,7 +206,7 @@ func (t *Tree) findElement(qs []string, ok func(int) bool) (int, int) {
 		if !t.visible(i) || !ok(i) {
 			continue
 		}
-		s := nodeScore(&t.Nodes[i], qs)
+		s := t.nodeScore(i, qs)
 		if s < matchThreshold {
 			continue
 		}
@@ -201,8 +231,7 @@ func (t *Tree) findExact(name string, ok func(int) bool) int {
 		return -1
 	}
 	for i := range t.Nodes {
-		n := &t.Nodes[i]
-		if t.visible(i) && ok(i) && (normalize(n.Text) == q || normalize(n.Desc) == q) {
+		if f := t.fold(i); t.visible(i) && ok(i) && (f.text == q || f.desc == q) {
 			return i
 		}
 	}

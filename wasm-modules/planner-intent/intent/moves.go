@@ -134,7 +134,8 @@ func (s *screen) looksLikeSearch(i int) bool {
 			return true
 		}
 	}
-	for _, txt := range []string{normalize(n.Text), normalize(n.Desc)} {
+	f := s.tree.fold(i)
+	for _, txt := range []string{f.text, f.desc} {
 		for _, w := range []string{"搜索", "search", "查找", "网址"} {
 			if strings.Contains(txt, w) {
 				return true
@@ -252,7 +253,7 @@ func (s *screen) findButton(names ...string) int {
 				if !s.tree.visible(i) || n.isEdit() || !s.tree.Nodes[s.tree.clickableAncestor(i)].Clickable || !n.Enabled {
 					continue
 				}
-				if normalize(n.Text) == v || normalize(n.Desc) == v || normalize(idTail(n.ResourceID)) == v {
+				if f := s.tree.fold(i); f.text == v || f.desc == v || f.id == v {
 					return i
 				}
 			}

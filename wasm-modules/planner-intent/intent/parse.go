@@ -25,7 +25,13 @@ var (
 // understand.
 type UnknownError struct{ Part string }
 
-func (e *UnknownError) Error() string { return "cannot understand " + strconv.Quote(e.Part) }
+func (e *UnknownError) Error() string {
+	p := e.Part
+	if r := []rune(p); len(r) > 60 {
+		p = string(r[:60]) + "…"
+	}
+	return "cannot understand " + strconv.Quote(p)
+}
 
 // IsChinese reports whether s contains Han characters: the planner then
 // thinks in Chinese.
@@ -51,6 +57,7 @@ func Parse(instruction string) ([]Goal, error) {
 		return nil, ErrTooLong
 	}
 	frags, seps := split(s)
+	frags, seps = dropEmpty(frags, seps)
 	var clauses []string
 	cur := ""
 	for i, f := range frags {
@@ -83,6 +90,27 @@ func Parse(instruction string) ([]Goal, error) {
 		return nil, ErrEmpty
 	}
 	return goals, nil
+}
+
+// dropEmpty removes fragments that are only punctuation or fillers,
+// joining the separators around them.
+func dropEmpty(frags, seps []string) (fs, ss []string) {
+	pending := ""
+	for i, f := range frags {
+		if i > 0 && i-1 < len(seps) {
+			pending += seps[i-1]
+		}
+		if trimClause(f) == "" {
+			pending += f
+			continue
+		}
+		if len(fs) > 0 {
+			ss = append(ss, pending)
+		}
+		pending = ""
+		fs = append(fs, f)
+	}
+	return fs, ss
 }
 
 // clean drops invalid UTF-8 and control characters and collapses spaces.

@@ -73,7 +73,7 @@ var (
 		re(`(?i)^(enable|disable|activate|deactivate) (?:the )?(` + settingPattern + `)(?: mode)?$`),
 	}
 
-	reBright   = re(`(?i)亮度|brightness`)
+	reBright   = re(`(?i)亮度|brightness|屏幕调亮|屏幕调暗|screen (?:brighter|dimmer|darker)`)
 	reBrightUp = re(`(?i)调高|调亮|提高|增加|加大|升高|亮一点|亮一些|\bup\b|increase|raise|brighter|higher`)
 	reBrightDn = re(`(?i)调低|调暗|降低|减少|减小|暗一点|暗一些|\bdown\b|decrease|lower|\bdim|darker|reduce`)
 	reBrightMx = re(`(?i)最高|最大|最亮|调满|拉满|满格|百分之百|\bmax|full|highest|brightest`)
@@ -108,7 +108,7 @@ var (
 	reType        = re(`(?i)^(?:输入|键入|填入|填写|打字|写入|type in|type|enter|input|write|fill in)[：:]?\s*(.+)$`)
 
 	reOpen        = re(`(?i)^(?:打开|启动|开启|进入|运行|开|点开|切换到|去|open up|open|launch|start|run|go to|switch to|bring up)(?:一下)?\s*(?:the )?(` + appPattern + `)(?:应用|app|软件|客户端|\s+app)?$`)
-	reOpenUnknown = re(`(?i)^(?:打开|启动|运行|open|launch|start)(?:一下)?\s*(?:the )?(.+?)(?:应用|软件|客户端|\s+app)?$`)
+	reOpenUnknown = re(`(?i)^(?:打开|启动|运行|open|launch|start)(?:一下)?\s*(?:the )?([^，,。；;！!？?：:“”"]{1,24}?)(?:应用|软件|客户端|\s+app)?$`)
 	reTap         = re(`(?i)^(?:点击|点一下|点按|单击|轻触|轻点|点开|按一下|按下|按|选择|选中|点|tap on|tap|click on|click|press|select|hit|touch|choose)(?:一下)?\s*(?:the )?(.+?)(?:按钮|选项|图标|标签|菜单|这一项|\s+button|\s+option|\s+icon|\s+tab|\s+item|\s+entry|\s+menu)?$`)
 )
 

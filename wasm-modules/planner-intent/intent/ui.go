@@ -73,6 +73,7 @@ type Node struct {
 // Tree is a parsed UI hierarchy: nodes in document order (parents first).
 type Tree struct {
 	Nodes []Node
+	folds []*folded // normalized labels, filled lazily by fold
 }
 
 // Limits that keep parsing bounded on hostile input.
@@ -132,7 +133,8 @@ func ParseXML(s string) (*Tree, error) {
 				stack = append(stack, len(t.Nodes)-1)
 			}
 			if end >= len(s) {
-				return t, parseResult(t, bad || !ok)
+				open := len(stack) > 0 || (!selfClose && ok)
+				return t, parseResult(t, bad || !ok || open)
 			}
 			i = end
 		default:
