@@ -238,3 +238,31 @@ func TestConfigure(t *testing.T) {
 		t.Errorf("after refused settings: %v %v", list, err)
 	}
 }
+
+// TestFaultsFromConfig: a configured drop fault makes Observe fail as an
+// unavailable device once, then the phone serves again.
+func TestFaultsFromConfig(t *testing.T) {
+	s, id := newTestSim(t, `{"count": 1, "listen": "127.0.0.1:0",
+		"faults": {"seed": 7, "rules": [{"kind": "drop", "match": "screencap", "nth": 1}], "reboot_for": "50ms"}}`)
+	ctx := context.Background()
+	if _, err := s.Observe(ctx, &cpv1.ObserveRequest{DeviceId: id}); status.Code(err) != codes.Unavailable {
+		t.Fatalf("first observe with a drop fault: %v", err)
+	}
+	if _, err := s.Observe(ctx, &cpv1.ObserveRequest{DeviceId: id}); err != nil {
+		t.Fatalf("second observe: %v", err)
+	}
+	// A reboot shows as BOOTING and unhealthy until it is over.
+	d, _ := s.device(ctx, id)
+	d.Phone.Reboot()
+	list, _ := s.List(ctx, &cpv1.ListRequest{})
+	if st := list.GetDevices()[0].GetState(); st != cpv1.DeviceState_DEVICE_STATE_BOOTING {
+		t.Errorf("state while rebooting: %s", st)
+	}
+	if h, _ := s.Health(ctx, &cpv1.HealthRequest{DeviceId: id}); h.GetOk() || h.GetDetail()["boot_completed"] != "0" {
+		t.Errorf("health while rebooting: %v", h)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if h, _ := s.Health(ctx, &cpv1.HealthRequest{DeviceId: id}); !h.GetOk() {
+		t.Errorf("health after reboot: %v", h)
+	}
+}
