@@ -391,7 +391,7 @@ func (s *sim) Shell(ctx context.Context, req *cpv1.ShellRequest) (*cpv1.ShellRes
 	case errors.Is(err, phone.ErrDropConnection):
 		return nil, status.Errorf(codes.Unavailable, "device-sim: shell on %s: %v", d.Serial, err)
 	case err != nil:
-		return nil, fmt.Errorf("device-sim: shell on %s: %w", d.Serial, ctx.Err())
+		return nil, fmt.Errorf("device-sim: shell on %s: %w", d.Serial, err)
 	}
 	return &cpv1.ShellResponse{Stdout: out.Bytes(), Stderr: errb.Bytes(), ExitCode: int32(code)}, nil
 }
