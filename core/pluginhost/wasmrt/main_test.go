@@ -2,9 +2,12 @@ package wasmrt
 
 import (
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"testing"
+	"time"
 
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
@@ -26,9 +29,44 @@ func TestMain(m *testing.M) {
 		}
 	}
 	testCacheDir = dir
+	if dir != "" {
+		pruneCache(dir, 512<<20)
+	}
 	code := m.Run()
 	pluginbuild.CleanupWasm()
 	os.Exit(code)
+}
+
+// pruneCache deletes the oldest files under dir until it holds at most
+// limit bytes, so the persistent test cache does not grow without bound as
+// the test modules change.
+func pruneCache(dir string, limit int64) {
+	type entry struct {
+		path string
+		size int64
+		mod  time.Time
+	}
+	var files []entry
+	var total int64
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if info, err := d.Info(); err == nil {
+			files = append(files, entry{path, info.Size(), info.ModTime()})
+			total += info.Size()
+		}
+		return nil
+	})
+	sort.Slice(files, func(i, j int) bool { return files[i].mod.Before(files[j].mod) })
+	for _, f := range files {
+		if total <= limit {
+			return
+		}
+		if os.Remove(f.path) == nil {
+			total -= f.size
+		}
+	}
 }
 
 // Paths of the test modules' sources.
