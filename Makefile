@@ -65,8 +65,11 @@ examples: check-go
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(GOFLAGS_B) -buildmode=c-shared -o $(BIN)/examples/planner-hello.wasm ./examples/planner-hello
 	$(GO) build $(GOFLAGS_B) -o $(BIN)/examples/device-echo ./examples/device-echo
 
+# The main job: an instruction carried out on a simulated phone by the
+# offline planner. Override with `make run INSTRUCTION="..."`.
+INSTRUCTION ?= 打开设置然后打开飞行模式
 run: deps-run build
-	./scripts/run-demo.sh
+	$(BIN)/cloudphone run "$(INSTRUCTION)"
 
 test: deps build
 	$(GO) vet ./...
