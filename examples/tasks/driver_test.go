@@ -173,7 +173,11 @@ func (d *driver) run(instruction string) result {
 // It returns the steps taken and nil, or why the task failed.
 func runTask(t testing.TB, tk tasks.Task, w, h int) (int, []string, error) {
 	p := phone.New(phone.Options{Width: w, Height: h})
-	d := &driver{t: t, p: p, plan: intent.Plan}
+	return finishTask(&driver{t: t, p: p, plan: intent.Plan}, p, tk)
+}
+
+// finishTask drives tk with d on p and checks p's final state.
+func finishTask(d *driver, p *phone.Phone, tk tasks.Task) (int, []string, error) {
 	r := d.run(tk.Instruction)
 	if r.err != nil {
 		return r.steps, d.log, r.err
