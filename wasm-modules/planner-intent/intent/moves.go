@@ -70,7 +70,7 @@ func (s *screen) key(k string) move {
 
 // back presses back to leave a screen, bounded by maxBacks.
 func (s *screen) back(st *State, why string) move {
-	if st.Backs >= maxBacks {
+	if st.Backs >= maxBacks || s.app == pkgLauncher {
 		return failed(why)
 	}
 	st.Backs++

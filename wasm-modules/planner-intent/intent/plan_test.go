@@ -100,7 +100,8 @@ func TestPlanGivesUp(t *testing.T) {
 	}{
 		{"app not installed", "打开小红书", launcher, "LAUNCH LAUNCH fail"},
 		{"unknown app", "打开某某应用", launcher, "fail"},
-		{"element missing", "点击不存在的按钮", settings, "fail"},
+		{"element missing", "点击不存在的按钮", settings, "KEY KEY KEY KEY fail"},
+		{"element missing at home", "点击不存在的按钮", launcher, "fail"},
 		{"switch never changes", "打开蓝牙", settings, "TAP TAP TAP fail"},
 		{"already done", "关闭飞行模式", settings, "finish"},
 		{"home never comes", "回到桌面", settings, "KEY KEY fail"},

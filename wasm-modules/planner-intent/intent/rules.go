@@ -112,9 +112,10 @@ var (
 	reTap         = re(`(?i)^(?:点击|点一下|点按|单击|轻触|轻点|点开|按一下|按下|按|选择|选中|点|tap on|tap|click on|click|press|select|hit|touch|choose)(?:一下)?\s*(?:the )?(.+?)(?:按钮|选项|图标|标签|菜单|这一项|\s+button|\s+option|\s+icon|\s+tab|\s+item|\s+entry|\s+menu)?$`)
 )
 
-func ruleBackHome(_ *parseCtx, c string) ([]Goal, bool) {
+func ruleBackHome(p *parseCtx, c string) ([]Goal, bool) {
 	switch {
 	case reHome.MatchString(c):
+		p.app, p.appName = "", "" // what follows happens outside the app
 		return []Goal{{Kind: KindHome}}, true
 	case reBack.MatchString(c):
 		return []Goal{{Kind: KindBack}}, true
@@ -313,22 +314,26 @@ func ruleSearch(p *parseCtx, c string) ([]Goal, bool) {
 	return nil, false
 }
 
-func ruleType(_ *parseCtx, c string) ([]Goal, bool) {
+func ruleType(p *parseCtx, c string) ([]Goal, bool) {
+	g := Goal{Kind: KindType, App: p.app, AppName: p.appName}
 	for _, r := range reTypeField {
 		if m := r.FindStringSubmatch(c); m != nil {
 			if f, t := unquote(m[1]), unquote(m[2]); f != "" && t != "" {
-				return []Goal{{Kind: KindType, Target: f, Text: t}}, true
+				g.Target, g.Text = f, t
+				return []Goal{g}, true
 			}
 		}
 	}
 	if m := reTypeFieldEn.FindStringSubmatch(c); m != nil {
 		if t, f := unquote(m[1]), strings.TrimSpace(m[2]); t != "" && f != "" {
-			return []Goal{{Kind: KindType, Target: f, Text: t}}, true
+			g.Target, g.Text = f, t
+			return []Goal{g}, true
 		}
 	}
 	if m := reType.FindStringSubmatch(c); m != nil {
 		if t := unquote(m[1]); t != "" {
-			return []Goal{{Kind: KindType, Text: t}}, true
+			g.Text = t
+			return []Goal{g}, true
 		}
 	}
 	return nil, false
@@ -346,7 +351,9 @@ func ruleOpen(p *parseCtx, c string) ([]Goal, bool) {
 	return []Goal{{Kind: KindOpen, App: a.Package, AppName: a.Name}}, true
 }
 
-func ruleTap(_ *parseCtx, c string) ([]Goal, bool) {
+// ruleTap taps in the app the instruction is about, if any: "打开设置，点击
+// 关于手机" taps in Settings even when Settings opens on another page.
+func ruleTap(p *parseCtx, c string) ([]Goal, bool) {
 	m := reTap.FindStringSubmatch(c)
 	if m == nil {
 		return nil, false
@@ -355,7 +362,7 @@ func ruleTap(_ *parseCtx, c string) ([]Goal, bool) {
 	if t == "" {
 		return nil, false
 	}
-	return []Goal{{Kind: KindTap, Target: t}}, true
+	return []Goal{{Kind: KindTap, App: p.app, AppName: p.appName, Target: t}}, true
 }
 
 func ruleOpenUnknown(p *parseCtx, c string) ([]Goal, bool) {

@@ -97,10 +97,7 @@ func (s *screen) tapGoal(g Goal, st *State) move {
 		st.Phase = phaseActed
 		return s.tap(i, st)
 	}
-	if i := s.tree.scrollable(); i >= 0 && st.Scrolls < maxScrolls {
-		return s.scroll(i, st)
-	}
-	return failed(s.t("界面上找不到“"+g.Target+"”", "no element \""+g.Target+"\" on screen"))
+	return s.lookFurther(st, s.t("界面上找不到“"+g.Target+"”", "no element \""+g.Target+"\" on screen"))
 }
 
 // fieldWords are generic words for a text field in an instruction.
@@ -165,7 +162,7 @@ func (s *screen) typeGoal(g Goal, st *State) move {
 	if i := s.findField(g.Target); i >= 0 && st.Taps < maxTaps {
 		return s.tap(i, st)
 	}
-	return failed(s.t("找不到输入框", "no text field to type into"))
+	return s.back(st, s.t("找不到输入框", "no text field to type into"))
 }
 
 // search submits query g.Text in the search of the app in front.
@@ -261,10 +258,14 @@ func (s *screen) findPage(names []string) int {
 	return s.findAny(names, func(i int) bool { return !s.tree.Nodes[i].isEdit() && !s.inTopBar(i) })
 }
 
-// lookFurther scrolls, then goes back, then gives up.
+// lookFurther scrolls, then goes back, then gives up. It never leaves the
+// home screen, where back does nothing.
 func (s *screen) lookFurther(st *State, why string) move {
 	if i := s.tree.scrollable(); i >= 0 && st.Scrolls < maxScrolls {
 		return s.scroll(i, st)
+	}
+	if s.app == pkgLauncher {
+		return failed(why)
 	}
 	return s.back(st, why)
 }
