@@ -91,6 +91,22 @@ func BenchmarkPlan4KiB(b *testing.B) {
 	}
 }
 
+// BenchmarkPlanSmall is one wasm Plan with a request of a few bytes: the
+// fixed cost of a call (pool, encoding, entering the guest, the yield).
+func BenchmarkPlanSmall(b *testing.B) {
+	ctx := context.Background()
+	r := newTestRuntime(b, Options{})
+	m := loadTest(b, r, helloDir, "")
+	req := screenReq("hello", 1)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := m.Plan(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkPlanParallel is BenchmarkPlan4KiB/wasm from GOMAXPROCS
 // goroutines at once, through the instance pool.
 func BenchmarkPlanParallel(b *testing.B) {
