@@ -27,8 +27,9 @@ type driver struct {
 	p       *phone.Phone
 	plan    func(*cpv1.PlanRequest) *cpv1.PlanResponse
 	adbIME  bool
-	log     []string
-	retried bool
+	log      []string
+	retried  bool
+	failures int
 }
 
 // result is how one task ended.
@@ -156,11 +157,19 @@ func (d *driver) run(instruction string) result {
 			}
 			return result{steps: step - 1, err: fmt.Errorf("planner error: %s", r.Error.GetMessage())}
 		case *cpv1.PlanResponse_Action:
+			h := &cpv1.HistoryEntry{Step: int32(step), Thinking: resp.GetThinking(), Action: r.Action,
+				ScreenInfo: resp.GetScreenInfo()}
 			if err := d.act(r.Action); err != nil {
-				return result{steps: step, err: err}
+				// A failed command (monkey on a missing package) is the
+				// step's error; the planner sees the screen and decides.
+				d.failures++
+				if d.failures > 3 {
+					return result{steps: step, err: err}
+				}
+				h.Error = err.Error()
+				d.log = append(d.log, "   error: "+err.Error())
 			}
-			history = append(history, &cpv1.HistoryEntry{Step: int32(step), Thinking: resp.GetThinking(), Action: r.Action,
-				ScreenInfo: resp.GetScreenInfo()})
+			history = append(history, h)
 			state = resp.GetState()
 		default:
 			return result{steps: step - 1, err: fmt.Errorf("planner returned no result")}
@@ -223,5 +232,39 @@ func TestSuiteIntentPlanner(t *testing.T) {
 				t.Fatalf("success rate %.1f%% is below the 90%% target", 100*rate)
 			}
 		})
+	}
+}
+
+// TestGracefulFailures drives instructions that cannot be done on the
+// simulated phone: the planner must end each with finish{success: false}
+// and a reason, within a few steps, never loop.
+func TestGracefulFailures(t *testing.T) {
+	tests := []struct{ instr, reason string }{
+		{"打开小红书", "小红书"},
+		{"open TikTok", "Douyin"},
+		{"给不存在的人发消息说你好", "不存在的人"},
+		{"send a message to Nobody saying hi", "Nobody"},
+		{"打开设置，点击不存在的按钮", "不存在的"},
+		{"tap the Teleport button", "Teleport"},
+		{"在设置里搜索蓝牙", "设置"},
+		{"今天天气怎么样", "今天天气怎么样"},
+		{"打开某某不存在的应用", "某某不存在的"},
+	}
+	for _, tt := range tests {
+		p := phone.New(phone.Options{})
+		d := &driver{t: t, p: p, plan: intent.Plan}
+		r := d.run(tt.instr)
+		switch {
+		case r.err != nil:
+			t.Errorf("%q: %v\n%s", tt.instr, r.err, strings.Join(d.log, "\n"))
+		case r.finish.GetSuccess():
+			t.Errorf("%q: finished with success: %s", tt.instr, r.finish.GetMessage())
+		case !strings.Contains(r.finish.GetMessage(), tt.reason):
+			t.Errorf("%q: reason %q does not mention %q", tt.instr, r.finish.GetMessage(), tt.reason)
+		case r.steps > 15:
+			t.Errorf("%q: gave up only after %d steps", tt.instr, r.steps)
+		default:
+			t.Logf("%q: gave up after %d steps: %s", tt.instr, r.steps, r.finish.GetMessage())
+		}
 	}
 }

@@ -87,7 +87,17 @@ func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 		if errors.Is(err, ErrEmpty) {
 			return planError("plan: empty instruction", false)
 		}
-		return finish(false, pick(zh, "无法理解指令：", "cannot understand the instruction: ")+err.Error(), pick(zh, "无法解析指令", "the instruction cannot be parsed"))
+		msg := "cannot understand the instruction: " + err.Error()
+		var ue *UnknownError
+		switch {
+		case zh && errors.As(err, &ue):
+			msg = "无法理解指令中的“" + ue.Part + "”"
+		case zh && errors.Is(err, ErrTooLong):
+			msg = "指令太长（超过 " + strconv.Itoa(MaxInstructionRunes) + " 个字）"
+		case zh && errors.Is(err, ErrTooMany):
+			msg = "指令的步骤太多（超过 " + strconv.Itoa(MaxGoals) + " 个）"
+		}
+		return finish(false, msg, pick(zh, "无法解析指令", "the instruction cannot be parsed"))
 	}
 	st := State{Instr: instrHash(instr)}
 	if b := req.GetState(); len(b) > 0 {

@@ -24,6 +24,10 @@ func step(g Goal, s *screen, st *State) move {
 	case KindOpen:
 		return s.open(g, st)
 	}
+	if st.Backs > 0 && g.App != "" && s.app != g.App {
+		// Back led out of the app: what the goal needs is not there.
+		return failed(s.t("退出了"+g.appLabel(true)+"仍未找到", "left "+g.appLabel(false)+" without finding it"))
+	}
 	if m, ok := s.ensureApp(g, st); !ok {
 		return m
 	}
