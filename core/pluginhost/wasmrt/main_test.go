@@ -3,6 +3,7 @@ package wasmrt
 import (
 	"context"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
@@ -85,6 +86,9 @@ func newTestRuntime(t testing.TB, opts Options) *Runtime {
 	t.Helper()
 	if opts.CacheDir == "" {
 		opts.CacheDir = testCacheDir
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	ctx := context.Background()
 	r, err := NewRuntime(ctx, opts)
