@@ -78,6 +78,11 @@
 //	    Request: cloudphone.v1.InferRequest. payload: one
 //	    cloudphone.v1.InferChunk holding the whole reply, with done set.
 //
+// cp_abi_version, cp_malloc and cp_describe are required; cp_plan is
+// required of a planner and cp_infer of a model; cp_free and cp_configure
+// are optional (without cp_configure, settings are ignored). The SDK
+// exports all of them.
+//
 // A call that the plugin cannot serve (an unknown kind, a request that does
 // not decode, an error or a panic in plugin code) returns a GuestReply with
 // error set; it never traps. Only a fatal runtime error (out of memory, a
