@@ -1,6 +1,7 @@
 package intent
 
 import (
+	"regexp"
 	"strings"
 
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -266,4 +267,57 @@ func (s *screen) findButton(names ...string) int {
 func (s *screen) swipe(x, y int) move {
 	return move{action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_SWIPE,
 		Point: &cpv1.Point{X: int32(x), Y: int32(y)}, End: &cpv1.Point{X: int32(x), Y: int32(y)}, DurationMs: 300}}
+}
+
+var (
+	reOrdinalZh  = regexp.MustCompile(`^第\s*([一二三四五六七八九十]|\d{1,2})\s*(?:个|条|项|家|款|件)?`)
+	reOrdinalEn  = regexp.MustCompile(`(?i)^(?:the )?(first|second|third|fourth|fifth|last|\d{1,2}(?:st|nd|rd|th))\b`)
+	ordinalWords = map[string]int{"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+		"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "last": -1}
+)
+
+// ordinal reads "第一个商品", "the first item", "2nd result": the n-th
+// entry of a list (1-based; -1 for the last).
+func ordinal(target string) (int, bool) {
+	m := reOrdinalZh.FindStringSubmatch(target)
+	if m == nil {
+		m = reOrdinalEn.FindStringSubmatch(target)
+	}
+	if m == nil {
+		return 0, false
+	}
+	w := strings.ToLower(m[1])
+	if n, ok := ordinalWords[w]; ok {
+		return n, true
+	}
+	n := 0
+	for _, c := range w {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n > 0
+}
+
+// listNth returns the n-th clickable entry with text of the screen's
+// lists (1-based, -1 for the last), or -1.
+func (s *screen) listNth(n int) int {
+	var items []int
+	for i := range s.tree.Nodes {
+		nd := &s.tree.Nodes[i]
+		if nd.Clickable && s.tree.visible(i) && s.inList(i) && nd.Bounds.Height() >= s.h/40 && s.hasText(i) {
+			if len(items) > 0 && s.tree.isAncestor(items[len(items)-1], i) {
+				continue // a button inside the previous entry
+			}
+			items = append(items, i)
+		}
+	}
+	switch {
+	case n == -1 && len(items) > 0:
+		return items[len(items)-1]
+	case n >= 1 && n <= len(items):
+		return items[n-1]
+	}
+	return -1
 }

@@ -148,7 +148,7 @@ var separators = []string{
 }
 
 // quotes opening and closing quoted text, which is never split.
-var quotes = map[rune]rune{'“': '”', '「': '」', '『': '』', '"': '"', '‘': '’'}
+var quotes = map[rune]rune{'“': '”', '「': '」', '『': '』', '"': '"', '‘': '’', '【': '】', '《': '》'}
 
 // split cuts s at separators outside quotes. seps[i] is the separator
 // between frags[i] and frags[i+1]. Empty pieces are dropped.

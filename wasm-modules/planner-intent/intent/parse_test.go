@@ -105,6 +105,25 @@ func TestParse(t *testing.T) {
 		{"在淘宝搜索手机壳，然后回到桌面，再打开美团搜索火锅", "search(" + tb + ",手机壳) home() open(" + mt + ") search(" + mt + ",火锅)"},
 		{"打开微信给张三发消息说明天开会，然后回到桌面", "send(" + mm + ",张三,明天开会) home()"},
 		{"打开微信，谢谢", "open(" + mm + ")"},
+		{"打开淘宝搜索耳机，点第一个商品，加入购物车", "open(" + tb + ") search(" + tb + ",耳机) tap(" + tb + ",第一个商品) add_cart(" + tb + ")"},
+		{"打开高德地图，搜索深圳北站，然后导航", "open(" + am + ") search(" + am + ",深圳北站) navigate(" + am + ")"},
+		{"在浏览器里输入天气预报并搜索", "type(" + br + ",天气预报) enter()"},
+		{"open browser, type hello, press enter", "open(" + br + ") type(" + br + ",hello) enter()"},
+		{"打开微信，进入通讯录", "open(" + mm + ") tap(" + mm + ",通讯录)"},
+		{"打开微信的通讯录", "open(" + mm + ") tap(" + mm + ",通讯录)"},
+		{"查看【关于手机】", "tap(关于手机)"},
+		// buying is finding and adding to the cart
+		{"在淘宝买耳机", "search(" + tb + ",耳机) add_cart(" + tb + ",耳机)"},
+		{"buy a 保温杯 on Taobao", "search(" + tb + ",保温杯) add_cart(" + tb + ",保温杯)"},
+		{"带我去世界之窗", "search(" + am + ",世界之窗) navigate(" + am + ",世界之窗)"},
+		{"send hi to 李四 on WeChat", "send(" + mm + ",李四,hi)"},
+		{"发微信给张三说明天开会", "send(" + mm + ",张三,明天开会)"},
+		{"给张三发条微信，说明天开会", "send(" + mm + ",张三,明天开会)"},
+		{"微信上跟李四说晚上一起吃饭", "send(" + mm + ",李四,晚上一起吃饭)"},
+		{"把WiFi关了", "toggle(" + st + ",wifi,false)"},
+		{"turn wifi on", "toggle(" + st + ",wifi,true)"},
+		{"max brightness", "brightness(" + st + ",100)"},
+		{"帮我在美团上搜一下奶茶", "search(" + mt + ",奶茶)"},
 	}
 	for _, tt := range tests {
 		gs, err := Parse(tt.in)
@@ -165,5 +184,19 @@ func TestLookupApp(t *testing.T) {
 func TestIsChinese(t *testing.T) {
 	if !IsChinese("open 微信") || IsChinese("open WeChat") {
 		t.Fatal("IsChinese")
+	}
+}
+
+func TestOrdinal(t *testing.T) {
+	for in, want := range map[string]int{"第一个商品": 1, "第2个": 2, "第三条": 3, "the first item": 1, "second result": 2,
+		"3rd": 3, "the last one": -1} {
+		if n, ok := ordinal(in); !ok || n != want {
+			t.Errorf("ordinal(%q) = %d, %v; want %d", in, n, ok, want)
+		}
+	}
+	for _, in := range []string{"关于手机", "firstly", "第", ""} {
+		if n, ok := ordinal(in); ok {
+			t.Errorf("ordinal(%q) = %d", in, n)
+		}
 	}
 }

@@ -39,7 +39,7 @@ const name = `([^\s，,。：:、“”"]{1,16}?)`
 var (
 	reBack  = re(`(?i)^(?:返回|后退|退回|回退|返回上一页|返回上一级|回到上一页|上一页|按返回键|按一下返回键|点返回|go back|back|press back|navigate back|press the back button|go to the previous page|return)(?:一下)?$`)
 	reHome  = re(`(?i)^(?:(?:回到|返回|回|去|退回到|退回|退到)(?:手机)?(?:桌面|主屏幕|主屏|主页|首屏|主界面|主页面)|按?(?:home|主页)键|go (?:to )?(?:the )?home(?: screen)?|go home|return (?:to )?(?:the )?home(?: screen)?|(?:go )?back to (?:the )?home(?: screen)?|press (?:the )?home(?: button| key)?|exit to (?:the )?home(?: screen)?)$`)
-	reEnter = re(`(?i)^(?:(?:按|按下|点击)?(?:回车|回车键|确认键|enter键|搜索键)|(?:press|hit|tap) (?:the )?(?:enter|return|search)(?: key| button)?)$`)
+	reEnter = re(`(?i)^(?:(?:按|按下|点击)?(?:回车|回车键|确认键|enter键|搜索键)|(?:press|hit|tap) (?:the )?(?:enter|return|search)(?: key| button)?|搜索|搜一下|提交搜索|search|submit)$`)
 
 	msgNoun  = `(?:一条|一个|个|条)?(?:微信消息|微信|消息|信息|短信)?`
 	msgIntro = `\s*(?:[，,]\s*)?(?:说|内容是|内容为|告诉他|告诉她|[：:])\s*(.+)$`
@@ -57,6 +57,8 @@ var (
 		re(`(?i)^(?:message|text|wechat) (.+?)` + enVia + enIntro),
 		re(`(?i)^tell (.+?)` + enVia + ` (?:that |saying )(.+)$`),
 	}
+	// reSendTextFirst is "send hi to 李四 on WeChat": the text comes first.
+	reSendTextFirst = re(`(?i)^send (.+) to (.+?) (?:on|via|in|with) (?:wechat|weixin)$`)
 
 	rePrefix = []*regexp.Regexp{
 		re(`(?i)^(?:打开|启动|进入|运行|open|launch|start)\s*(?:the )?(` + appPattern + `)(?:应用|app|\s+app)?[，,\s]*(.+)$`),
@@ -83,7 +85,13 @@ var (
 	reNavigate = []*regexp.Regexp{
 		re(`^(?:用|在|打开)?(?:高德地图|高德)?(?:上|里)?(?:帮我)?导航(?:到|去|至)?\s*(.+)$`),
 		re(`(?i)^(?:navigate|drive|get directions|directions|take me|guide me) to (.+?)(?: (?:with|using|in|on|via) (?:amap|gaode(?: maps?)?|autonavi|高德地图|高德))?$`),
+		re(`^(?:带我去|我要去|我想去|怎么去)(.+?)(?:怎么走)?$`),
 	}
+	// reNavigateHere starts navigation to what is on screen.
+	reNavigateHere = re(`(?i)^(?:开始导航|导航|导航过去|start navigation|navigate(?: there)?|start navigating)$`)
+	// reBuy is "在淘宝买耳机": find it and add it to the cart (paying is
+	// left to a person).
+	reBuy = re(`(?i)^(?:买|购买|下单|buy|purchase|order)(?:一个|一件|一份|一杯|个|件|份|杯| an?| some)?\s*(.+?)(?:\s+(?:on|in|from) (` + appPattern + `))?$`)
 
 	reCart = []*regexp.Regexp{
 		re(`^(?:把|将)?(.*?)(?:加入|加到|添加到|添加进|放进|放入|加进|放到)(?:了)?(?:我的)?购物车(?:里|中)?$`),
@@ -108,8 +116,9 @@ var (
 	reType        = re(`(?i)^(?:输入|键入|填入|填写|打字|写入|type in|type|enter|input|write|fill in)[：:]?\s*(.+)$`)
 
 	reOpen        = re(`(?i)^(?:打开|启动|开启|进入|运行|开|点开|切换到|去|open up|open|launch|start|run|go to|switch to|bring up)(?:一下)?\s*(?:the )?(` + appPattern + `)(?:应用|app|软件|客户端|\s+app)?$`)
+	reAppPart     = re(`^(` + appPattern + `)(?:的|里的|中的|里面的)(.+)$`)
 	reOpenUnknown = re(`(?i)^(?:打开|启动|运行|open|launch|start)(?:一下)?\s*(?:the )?([^，,。；;！!？?：:“”"]{1,24}?)(?:应用|软件|客户端|\s+app)?$`)
-	reTap         = re(`(?i)^(?:点击|点一下|点按|单击|轻触|轻点|点开|按一下|按下|按|选择|选中|点|tap on|tap|click on|click|press|select|hit|touch|choose)(?:一下)?\s*(?:the )?(.+?)(?:按钮|选项|图标|标签|菜单|这一项|\s+button|\s+option|\s+icon|\s+tab|\s+item|\s+entry|\s+menu)?$`)
+	reTap         = re(`(?i)^(?:点击|点一下|点按|单击|轻触|轻点|点开|按一下|按下|按|选择|选中|点|进入|查看|tap on|tap|click on|click|press|select|hit|touch|choose|view)(?:一下)?\s*(?:the )?(.+?)(?:按钮|选项|图标|标签|菜单|这一项|\s+button|\s+option|\s+icon|\s+tab|\s+item|\s+entry|\s+menu)?$`)
 )
 
 func ruleBackHome(p *parseCtx, c string) ([]Goal, bool) {
@@ -126,6 +135,12 @@ func ruleBackHome(p *parseCtx, c string) ([]Goal, bool) {
 }
 
 func ruleSend(p *parseCtx, c string) ([]Goal, bool) {
+	if m := reSendTextFirst.FindStringSubmatch(c); m != nil {
+		if text, who := unquote(m[1]), unquote(m[2]); text != "" && who != "" {
+			p.app, p.appName = pkgWeChat, "微信"
+			return []Goal{{Kind: KindSend, App: pkgWeChat, AppName: "微信", Contact: who, Text: text}}, true
+		}
+	}
 	for _, r := range append(reSend, reSendEn...) {
 		m := r.FindStringSubmatch(c)
 		if m == nil {
@@ -233,6 +248,10 @@ func ruleBrightness(_ *parseCtx, c string) ([]Goal, bool) {
 }
 
 func ruleNavigate(p *parseCtx, c string) ([]Goal, bool) {
+	if reNavigateHere.MatchString(c) {
+		p.app, p.appName = pkgAmap, "高德地图"
+		return []Goal{{Kind: KindNavigate, App: pkgAmap, AppName: "高德地图"}}, true
+	}
 	for _, r := range reNavigate {
 		if m := r.FindStringSubmatch(c); m != nil {
 			dest := unquote(m[1])
@@ -250,6 +269,12 @@ func ruleNavigate(p *parseCtx, c string) ([]Goal, bool) {
 }
 
 func ruleAddCart(p *parseCtx, c string) ([]Goal, bool) {
+	if m := reBuy.FindStringSubmatch(c); m != nil && unquote(m[1]) != "" {
+		c = "把" + unquote(m[1]) + "加入购物车"
+		if m[2] != "" {
+			p.setApp(m[2])
+		}
+	}
 	for _, r := range reCart {
 		m := r.FindStringSubmatch(c)
 		if m == nil {
@@ -373,6 +398,12 @@ func ruleOpenUnknown(p *parseCtx, c string) ([]Goal, bool) {
 	n := unquote(m[1])
 	if n == "" {
 		return nil, false
+	}
+	if m := reAppPart.FindStringSubmatch(n); m != nil {
+		// 打开微信的通讯录: open the app, then the part of it.
+		a := p.setApp(m[1])
+		return []Goal{{Kind: KindOpen, App: a.Package, AppName: a.Name},
+			{Kind: KindTap, App: a.Package, AppName: a.Name, Target: unquote(m[2])}}, true
 	}
 	if a := p.setApp(n); a != nil {
 		return []Goal{{Kind: KindOpen, App: a.Package, AppName: a.Name}}, true

@@ -84,20 +84,30 @@ func (s *screen) open(g Goal, st *State) move {
 	if st.Phase == phaseActed {
 		return done()
 	}
-	if s.tree != nil {
-		if i, score := s.tree.FindElement(g.AppName); i >= 0 && score >= 90 {
-			st.Phase = phaseActed
-			return s.tap(i, st)
-		}
+	why := s.t("未知应用“"+g.AppName+"”", "unknown app \""+g.AppName+"\"")
+	if s.tree == nil {
+		return failed(why)
 	}
-	return failed(s.t("未知应用“"+g.AppName+"”", "unknown app \""+g.AppName+"\""))
+	if i, score := s.tree.FindElement(g.AppName); i >= 0 && score >= 90 {
+		st.Phase = phaseActed
+		return s.tap(i, st)
+	}
+	if s.app == pkgLauncher {
+		return failed(why)
+	}
+	return s.lookFurther(st, why) // a page of the app in front, perhaps
 }
 
 func (s *screen) tapGoal(g Goal, st *State) move {
 	if st.Phase == phaseActed {
 		return done()
 	}
-	if i, _ := s.tree.FindElement(g.Target); i >= 0 {
+	if n, ok := ordinal(g.Target); ok {
+		if i := s.listNth(n); i >= 0 {
+			st.Phase = phaseActed
+			return s.tap(i, st)
+		}
+	} else if i, _ := s.tree.FindElement(g.Target); i >= 0 {
 		st.Phase = phaseActed
 		return s.tap(i, st)
 	}
