@@ -23,10 +23,10 @@ const maxDriveSteps = 30
 // agent loop does over adb: observe with uiautomator and dumpsys, plan,
 // turn the action into shell commands.
 type driver struct {
-	t       testing.TB
-	p       *phone.Phone
-	plan    func(*cpv1.PlanRequest) *cpv1.PlanResponse
-	adbIME  bool
+	t        testing.TB
+	p        *phone.Phone
+	plan     func(*cpv1.PlanRequest) *cpv1.PlanResponse
+	adbIME   bool
 	log      []string
 	retried  bool
 	failures int
