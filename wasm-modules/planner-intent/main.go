@@ -1,11 +1,3 @@
-// Command planner-intent is cloudphone's default planner: offline, no model
-// needed. It understands Chinese and English instructions (open an app,
-// tap, type, toggle a setting, brightness, search, send a WeChat message,
-// add to cart, navigate, back, home, and multi-part instructions) and plans
-// each step over the UI hierarchy of the observation. The logic lives in
-// package intent; this file only registers it. Build it as a wasm module:
-//
-//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o planner-intent.wasm ./wasm-modules/planner-intent
 package main
 
 import (

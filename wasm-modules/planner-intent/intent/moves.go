@@ -28,14 +28,28 @@ const (
 func done() move             { return move{done: true} }
 func failed(why string) move { return move{fail: why} }
 
+// label names node i for people: its text or description, what it is
+// (a search box, a text field), or the first text inside it.
 func (s *screen) label(i int) string {
 	n := &s.tree.Nodes[i]
 	switch {
+	case n.isEdit() && s.looksLikeSearch(i):
+		return s.t("搜索框", "search box")
+	case n.isEdit():
+		return s.t("输入框", "text field")
 	case n.Text != "":
 		return n.Text
 	case n.Desc != "":
 		return n.Desc
-	case n.ResourceID != "":
+	case s.looksLikeSearch(i):
+		return s.t("搜索框", "search box")
+	}
+	for j := i + 1; j < len(s.tree.Nodes) && s.tree.isAncestor(i, j); j++ {
+		if t := s.tree.Nodes[j].Text; t != "" {
+			return t
+		}
+	}
+	if n.ResourceID != "" {
 		return idTail(n.ResourceID)
 	}
 	return n.Class
