@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
@@ -82,7 +83,7 @@ func (s *screen) t(zh, en string) string {
 func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 	instr := req.GetInstruction()
 	zh := IsChinese(instr) || (!hasLetters(instr) && req.GetLang() != "en")
-	goals, err := Parse(instr)
+	goals, err := parseCached(instr)
 	if err != nil {
 		if errors.Is(err, ErrEmpty) {
 			return planError("plan: empty instruction", false)
@@ -154,6 +155,26 @@ func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 	r := finish(true, msg, msg)
 	r.ScreenInfo = screenInfo(s.app)
 	return r
+}
+
+// lastParse caches the goals of the last instruction: a task calls Plan
+// with the same instruction at every step, and parsing is most of a
+// step's cost in wasm. The cache is invisible: Parse is deterministic.
+var lastParse struct {
+	sync.Mutex
+	instr string
+	goals []Goal
+	err   error
+}
+
+func parseCached(instr string) ([]Goal, error) {
+	lastParse.Lock()
+	defer lastParse.Unlock()
+	if lastParse.instr != instr || (lastParse.goals == nil && lastParse.err == nil) {
+		lastParse.goals, lastParse.err = Parse(instr)
+		lastParse.instr = instr
+	}
+	return lastParse.goals, lastParse.err
 }
 
 // needsUI reports whether the goal's next move needs the hierarchy: a
