@@ -30,6 +30,9 @@ type driver struct {
 	log      []string
 	retried  bool
 	failures int
+	// loseState, when set, says at which steps the host loses the
+	// planner's state (as when the planner is swapped mid-task).
+	loseState func(step int) bool
 }
 
 // result is how one task ended.
@@ -142,6 +145,9 @@ func (d *driver) run(instruction string) result {
 		obs, err := d.observe()
 		if err != nil {
 			return result{steps: step - 1, err: err}
+		}
+		if d.loseState != nil && d.loseState(step) {
+			state = nil
 		}
 		req := &cpv1.PlanRequest{TaskId: "t", Instruction: instruction, Step: int32(step), Observation: obs,
 			History: history, State: state}
@@ -266,5 +272,33 @@ func TestGracefulFailures(t *testing.T) {
 		default:
 			t.Logf("%q: gave up after %d steps: %s", tt.instr, r.steps, r.finish.GetMessage())
 		}
+	}
+}
+
+// TestSuiteStateLost runs the suite with the planner's state dropped every
+// third step, as when the planner module is replaced between steps by a
+// version whose state it cannot read, and at every step, as a host that
+// keeps no state would: progress must be rebuilt from the history and the
+// screen.
+func TestSuiteStateLost(t *testing.T) {
+	ts, err := tasks.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, lose := range map[string]func(int) bool{
+		"every third step": func(step int) bool { return step%3 == 0 },
+		"every step":       func(int) bool { return true },
+	} {
+		ok := 0
+		for _, tk := range ts {
+			p := phone.New(phone.Options{})
+			d := &driver{t: t, p: p, plan: intent.Plan, loseState: lose}
+			if _, log, err := finishTask(d, p, tk); err != nil {
+				t.Errorf("state lost %s: %s %q: %v\n%s", name, tk.ID, tk.Instruction, err, strings.Join(log, "\n"))
+				continue
+			}
+			ok++
+		}
+		t.Logf("state lost %s: %d/%d tasks succeeded (%.1f%%)", name, ok, len(ts), 100*float64(ok)/float64(len(ts)))
 	}
 }

@@ -100,13 +100,7 @@ func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 		}
 		return finish(false, msg, pick(zh, "无法解析指令", "the instruction cannot be parsed"))
 	}
-	st := State{Instr: instrHash(instr)}
-	if b := req.GetState(); len(b) > 0 {
-		st, err = UnmarshalState(b)
-		if err != nil || st.Instr != instrHash(instr) {
-			return planError("plan: "+ErrBadState.Error(), false)
-		}
-	}
+	st, recovered := loadState(req, goals)
 	if req.GetStep() > MaxSteps {
 		return finish(false, pick(zh, "步数超过上限 ", "step limit reached: ")+strconv.Itoa(MaxSteps), pick(zh, "步数用尽", "out of steps"))
 	}
@@ -140,6 +134,9 @@ func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 			return finish(false, prefix+pick(zh, "：失败，", ": failed, ")+why, why)
 		}
 		st.Sig = s.sig
+		if recovered {
+			m.think += pick(zh, "（从历史记录恢复进度）", " (progress recovered from the history)")
+		}
 		return &cpv1.PlanResponse{
 			Thinking:   prefix + pick(zh, "：", ": ") + m.think,
 			Result:     &cpv1.PlanResponse_Action{Action: m.action},
@@ -155,6 +152,92 @@ func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 	r := finish(true, msg, msg)
 	r.ScreenInfo = screenInfo(s.app)
 	return r
+}
+
+// loadState returns the planner's progress: the state of the previous
+// step, or, when there is none although the task is under way, or it is
+// not ours (another planner or version ran the earlier steps, a host lost
+// it, corrupt bytes), progress rebuilt from the history: the sub-goal the
+// last steps worked on, read from their "(k/n)" thinking prefix, the moves
+// made for it (so the bounds still hold), and its phase from the last
+// action. Sub-goals check the screen before they act, so resuming repeats
+// no completed effect; a message whose send was the last action is
+// checked, not sent again.
+func loadState(req *cpv1.PlanRequest, goals []Goal) (st State, recovered bool) {
+	hash := instrHash(req.GetInstruction())
+	if b := req.GetState(); len(b) > 0 {
+		if s, err := UnmarshalState(b); err == nil && s.Instr == hash && s.Goal <= len(goals) {
+			return s, false
+		}
+	} else if len(req.GetHistory()) == 0 {
+		return State{Instr: hash}, false
+	}
+	st = State{Instr: hash}
+	h := req.GetHistory()
+	if len(h) == 0 {
+		return st, true
+	}
+	k, n, ok := goalPrefix(h[len(h)-1].GetThinking())
+	if !ok || n != len(goals) || k < 1 || k > len(goals) {
+		return st, true
+	}
+	st.Goal = k - 1
+	for i := len(h) - 1; i >= 0; i-- {
+		if kk, nn, ok := goalPrefix(h[i].GetThinking()); !ok || kk != k || nn != n {
+			break
+		}
+		st.Steps++
+		switch a := h[i].GetAction(); a.GetType() {
+		case cpv1.ActionType_ACTION_TYPE_TAP:
+			st.Taps++
+		case cpv1.ActionType_ACTION_TYPE_TYPE:
+			st.Types++
+		case cpv1.ActionType_ACTION_TYPE_SWIPE:
+			st.Scrolls++
+		case cpv1.ActionType_ACTION_TYPE_LAUNCH:
+			st.Launches++
+		case cpv1.ActionType_ACTION_TYPE_KEY:
+			if a.GetKey() == "back" {
+				st.Backs++
+			}
+			if a.GetKey() == "home" {
+				st.Phase++
+			}
+		}
+	}
+	last := h[len(h)-1]
+	a := last.GetAction()
+	switch g := goals[st.Goal]; {
+	case g.Kind == KindSend && a.GetSensitive():
+		st.Phase = phaseSubmitted
+	case g.Kind == KindSearch && a.GetType() == cpv1.ActionType_ACTION_TYPE_KEY && a.GetKey() == "enter":
+		st.Phase = phaseSubmitted
+	case (g.Kind == KindBack || g.Kind == KindEnter) && a.GetType() == cpv1.ActionType_ACTION_TYPE_KEY,
+		(g.Kind == KindTap || g.Kind == KindOpen || g.Kind == KindToggle) && a.GetType() == cpv1.ActionType_ACTION_TYPE_TAP && g.Kind != KindToggle,
+		g.Kind == KindAddCart && a.GetType() == cpv1.ActionType_ACTION_TYPE_TAP &&
+			(strings.Contains(last.GetThinking(), "“加入购物车”") || strings.Contains(last.GetThinking(), `"加入购物车"`)):
+		st.Phase = phaseActed
+	}
+	return st, true
+}
+
+// goalPrefix reads "(k/n) " at the start of a thinking text.
+func goalPrefix(s string) (k, n int, ok bool) {
+	rest, found := strings.CutPrefix(s, "(")
+	if !found {
+		return 0, 0, false
+	}
+	end := strings.IndexByte(rest, ')')
+	if end < 0 {
+		return 0, 0, false
+	}
+	ks, ns, found := strings.Cut(rest[:end], "/")
+	if !found {
+		return 0, 0, false
+	}
+	k, err1 := strconv.Atoi(ks)
+	n, err2 := strconv.Atoi(ns)
+	return k, n, err1 == nil && err2 == nil
 }
 
 // lastParse caches the goals of the last instruction: a task calls Plan

@@ -45,8 +45,8 @@ func TestPlanMalformedInput(t *testing.T) {
 		{"too long", &cpv1.PlanRequest{Instruction: strings.Repeat("打开微信然后", 20000), Step: 1}, "fail"},
 		{"no observation, launch needs none", &cpv1.PlanRequest{Instruction: "打开微信", Step: 1}, "ACTION_TYPE_LAUNCH"},
 		{"no observation, tap needs one", &cpv1.PlanRequest{Instruction: "点击关于手机", Step: 1}, "error"},
-		{"garbage state", &cpv1.PlanRequest{Instruction: "打开设置", Step: 2, State: []byte{0xde, 0xad, 0xbe, 0xef}, Observation: launcher}, "error"},
-		{"state of another instruction", &cpv1.PlanRequest{Instruction: "打开微信", Step: 2, State: good, Observation: launcher}, "error"},
+		{"garbage state", &cpv1.PlanRequest{Instruction: "打开设置", Step: 2, State: []byte{0xde, 0xad, 0xbe, 0xef}, Observation: launcher}, "ACTION_TYPE_LAUNCH"},
+		{"state of another instruction", &cpv1.PlanRequest{Instruction: "打开微信", Step: 2, State: good, Observation: launcher}, "ACTION_TYPE_LAUNCH"},
 		{"step limit", &cpv1.PlanRequest{Instruction: "打开设置", Step: MaxSteps + 1, Observation: launcher}, "fail"},
 		{"negative step", &cpv1.PlanRequest{Instruction: "open settings", Step: -5, Observation: &cpv1.Observation{}}, "ACTION_TYPE_LAUNCH"},
 		{"malformed xml", &cpv1.PlanRequest{Instruction: "点击设置", Step: 1, Observation: &cpv1.Observation{
@@ -153,4 +153,53 @@ func TestPlanTypesIntoFocusedField(t *testing.T) {
 	if a := rs[0].GetAction(); a.GetText() != "hello" || !a.GetClearText() {
 		t.Fatalf("type action %v", a)
 	}
+}
+
+// TestPlanRecoversFromHistory: a step whose state was lost (another
+// planner version ran the earlier steps) resumes at the sub-goal of the
+// last step, and a message just sent is checked, not sent again.
+func TestPlanRecoversFromHistory(t *testing.T) {
+	settings := obsFrom(t, "settings", "com.android.settings", 1080, 2400)
+	instr := "打开设置，点击关于手机，然后返回"
+	hist := []*cpv1.HistoryEntry{
+		{Step: 1, Thinking: "(1/3) 打开设置：启动设置", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_LAUNCH}},
+		{Step: 2, Thinking: "(2/3) 点击“关于手机”：向下滑动查找", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_SWIPE}},
+	}
+	r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: 3, Observation: settings, History: hist, State: []byte{1, 2, 3}})
+	if a := r.GetAction(); a.GetType() != cpv1.ActionType_ACTION_TYPE_TAP || !strings.HasPrefix(r.GetThinking(), "(2/3)") ||
+		!strings.Contains(r.GetThinking(), "恢复") {
+		t.Fatalf("recovered step = %v", r)
+	}
+	// The last step pressed back for the last goal: done.
+	hist[1] = &cpv1.HistoryEntry{Step: 2, Thinking: "(3/3) 返回：按返回键", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_KEY, Key: "back"}}
+	if r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: 3, Observation: settings, History: hist}); !r.GetFinish().GetSuccess() {
+		t.Fatalf("after the last back = %v", r)
+	}
+	st, _ := loadState(&cpv1.PlanRequest{Instruction: instr, History: append(hist[:1:1],
+		&cpv1.HistoryEntry{Thinking: "(2/3) x", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_SWIPE}},
+		&cpv1.HistoryEntry{Thinking: "(2/3) x", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_KEY, Key: "back"}})}, mustParse(t, instr))
+	if st.Goal != 1 || st.Steps != 2 || st.Scrolls != 1 || st.Backs != 1 {
+		t.Fatalf("rebuilt counters %+v", st)
+	}
+	// Without a usable prefix, the planner starts over and skips what the
+	// screen shows is done.
+	r = Plan(&cpv1.PlanRequest{Instruction: instr, Step: 3, Observation: settings,
+		History: []*cpv1.HistoryEntry{{Step: 1, Thinking: "something else"}}})
+	if !strings.HasPrefix(r.GetThinking(), "(2/3)") {
+		t.Fatalf("restart = %v", r)
+	}
+	st, rec := loadState(&cpv1.PlanRequest{Instruction: "给张三发消息说你好", History: []*cpv1.HistoryEntry{
+		{Thinking: "(1/1) 给张三发消息“你好”：点击“发送”", Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_TAP, Sensitive: true}}}}, []Goal{{Kind: KindSend}})
+	if !rec || st.Goal != 0 || st.Phase != phaseSubmitted {
+		t.Fatalf("after a send: %+v %v", st, rec)
+	}
+}
+
+func mustParse(t *testing.T, instr string) []Goal {
+	t.Helper()
+	gs, err := Parse(instr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gs
 }
