@@ -17,8 +17,11 @@
 // key. Every move is bounded per sub-goal (taps, typing, scrolls, back
 // presses, [MaxGoalSteps]) and per task ([MaxSteps]); a sub-goal that
 // cannot be done ends the task with finish{success: false} and the
-// reason. Malformed input (no observation, broken XML, foreign state)
-// yields a PlanError or a finish, never a panic.
+// reason. Malformed input (no observation, broken XML, an instruction it
+// cannot parse) yields a PlanError or a finish, never a panic. A missing or
+// foreign state (the host lost it, another planner version wrote it) is
+// rebuilt from the history's "(k/n)" thinking prefixes and actions, so a
+// task survives a planner swap between any two steps.
 //
 // The package compiles natively and for wasip1; it avoids encoding/json
 // and fmt so the module stays small.

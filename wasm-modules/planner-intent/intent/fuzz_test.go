@@ -41,11 +41,16 @@ func FuzzParse(f *testing.F) {
 // FuzzPlan feeds arbitrary instructions, hierarchies and states to Plan:
 // it must answer with exactly one result and never panic.
 func FuzzPlan(f *testing.F) {
-	f.Add("点击关于手机", sampleXML, []byte(nil), int32(1))
-	f.Add("open settings and tap about", `<node text="About" bounds="[0,0][9,9]"/>`, []byte{8, 1}, int32(3))
-	f.Add("打开蓝牙", "<hierarchy><node", []byte{0xde, 0xad}, int32(2))
-	f.Fuzz(func(t *testing.T, instr, xml string, state []byte, step int32) {
-		r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: step, State: state,
+	f.Add("点击关于手机", sampleXML, []byte(nil), int32(1), "")
+	f.Add("open settings and tap about", `<node text="About" bounds="[0,0][9,9]"/>`, []byte{8, 1}, int32(3), "(2/2) tap")
+	f.Add("打开蓝牙", "<hierarchy><node", []byte{0xde, 0xad}, int32(2), "(1/1) x")
+	f.Fuzz(func(t *testing.T, instr, xml string, state []byte, step int32, thinking string) {
+		var hist []*cpv1.HistoryEntry
+		if thinking != "" {
+			hist = []*cpv1.HistoryEntry{{Step: 1, Thinking: thinking,
+				Action: &cpv1.Action{Type: cpv1.ActionType(len(thinking) % 11), Key: "back", Sensitive: len(thinking)%2 == 0}}}
+		}
+		r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: step, State: state, History: hist,
 			Observation: &cpv1.Observation{UiXml: xml, Screen: &cpv1.ScreenSize{Width: 1080, Height: 2400}}})
 		switch x := r.GetResult().(type) {
 		case *cpv1.PlanResponse_Action:
