@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 )
 
@@ -140,7 +142,9 @@ func (r *Runtime) LoadBytes(ctx context.Context, file string, bin []byte) (*Modu
 			return nil, fmt.Errorf("compile %s: %w", file, err)
 		}
 	}
-	compiled, err := r.rt.CompileModule(ctx, code)
+	// Compile functions on every core: a Go guest of a few MiB is compiled
+	// in roughly 1/GOMAXPROCS of the time.
+	compiled, err := r.rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
 	if err != nil {
 		return nil, fmt.Errorf("compile %s: %w", file, err)
 	}
