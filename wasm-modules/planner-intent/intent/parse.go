@@ -267,6 +267,7 @@ func trimTrail(c string) string {
 // parseCtx carries what one clause tells the next: the app in use.
 type parseCtx struct {
 	app, appName string
+	depth        int // nesting of rulePrefix
 }
 
 func (p *parseCtx) setApp(name string) *App {

@@ -156,9 +156,18 @@ func ruleSend(p *parseCtx, c string) ([]Goal, bool) {
 	return nil, false
 }
 
+// maxPrefixDepth bounds nested app prefixes ("打开微信打开微信…"), so
+// parsing work stays linear in the instruction.
+const maxPrefixDepth = 3
+
 // rulePrefix handles "打开微信给张三…", "在淘宝里把耳机加入购物车" and "on
 // Taobao, search …": an app, then a clause that happens in it.
 func rulePrefix(p *parseCtx, c string) ([]Goal, bool) {
+	if p.depth >= maxPrefixDepth {
+		return nil, false
+	}
+	p.depth++
+	defer func() { p.depth-- }()
 	for i, r := range rePrefix {
 		m := r.FindStringSubmatch(c)
 		if m == nil {
