@@ -75,8 +75,20 @@ test: deps build
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 
+# The performance figures of docs/perf.md, from one run: each benchmark
+# compares against its baseline in the same process (see docs/perf.md).
 bench: deps build
-	$(GO) test -run '^$$' -bench . -benchmem -count 1 -timeout 30m ./core/... ./sdk/... | tee $(BIN)/bench.txt
+	@mkdir -p $(BIN)
+	set -o pipefail; { \
+	  $(GO) test -run '^$$' -bench 'BenchmarkPlanCall|BenchmarkCallsDuringSwap' -benchtime 2s ./core/pluginhost/ && \
+	  $(GO) test -run '^$$' -bench '^BenchmarkSwap$$' -benchtime 3x ./core/pluginhost/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkPlan4KiB|BenchmarkPlanSmall|BenchmarkLoad' -benchtime 2s ./core/pluginhost/wasmrt/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkGuestMemory' -benchtime 1000000x ./core/pluginhost/wasmrt/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkPlan4KiB$$' -benchtime 2s ./core/pluginhost/procrt/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkAgentStepIO' -benchtime 20x ./plugins/device-sim/fleet/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkShellRoundTrip' -benchtime 2s ./sdk/adb/ && \
+	  $(GO) test -run 'TestThousandPhones' -v -count 1 ./plugins/device-sim/fleet/ ; \
+	} 2>&1 | tee $(BIN)/bench.txt
 
 proto: check-go
 	$(call apt_install,protobuf-compiler)

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/node"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -66,8 +67,12 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	}
 	// Steps are the output: the log shows warnings and errors only.
 	g.level.Set(slog.LevelWarn)
+	env, err := runEnv(g, cmd)
+	if err != nil {
+		return err
+	}
 	n, err := node.New(ctx, node.Options{ConfigFile: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys,
-		Logger: g.logger()})
+		Logger: g.logger(), Env: env})
 	if err != nil {
 		return err
 	}
@@ -103,6 +108,21 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 		return &exitError{code: 1, err: fmt.Errorf("task %s: %s", res.Status, res.Message)}
 	}
 	return nil
+}
+
+// runEnv is the environment of an in-process run: unless the config says
+// where simulated phones listen, they take ports the system picks, so a run
+// never collides with a server (or another run) on this machine.
+func runEnv(g *globals, cmd *cobra.Command) ([]string, error) {
+	cfg, err := config.Load(config.LoadOptions{File: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys})
+	if err != nil {
+		return nil, err
+	}
+	env := os.Environ()
+	if _, set := cfg.Plugins.Config["device-sim"]["listen"]; !set {
+		env = append(env, config.EnvName("plugins.config.device-sim.listen")+"=127.0.0.1:0")
+	}
+	return env, nil
 }
 
 // waitActive waits until the plugin name serves, or says why not.

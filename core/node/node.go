@@ -30,6 +30,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Level, when set, follows log.level (also on live reload).
 	Level *slog.LevelVar
+	// Env is the environment the config reads CLOUDPHONE_ variables from
+	// (default os.Environ()).
+	Env []string
 }
 
 // Node is one running cloudphone node.
@@ -57,7 +60,7 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 	n := &Node{log: log, level: opts.Level}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopping = cancel
-	lo := config.LoadOptions{File: opts.ConfigFile, Flags: opts.Flags, FlagKeys: opts.FlagKeys}
+	lo := config.LoadOptions{File: opts.ConfigFile, Flags: opts.Flags, FlagKeys: opts.FlagKeys, Env: opts.Env}
 	cw, err := config.Watch(wctx, lo, n.configChanged, func(err error) {
 		log.Error("config edit rejected; the running config stays", "error", err)
 	})
