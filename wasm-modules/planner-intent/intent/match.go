@@ -9,6 +9,9 @@ import (
 // normalize folds s for matching: lower case, full-width ASCII to
 // half-width, and spaces and punctuation dropped.
 func normalize(s string) string {
+	if isNormal(s) {
+		return s // most labels are: no copy
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -22,6 +25,23 @@ func normalize(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// isNormal reports whether normalize(s) == s: only lower-case letters and
+// digits, none of them full-width.
+func isNormal(s string) bool {
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+		case r < utf8.RuneSelf:
+			return false
+		case r >= 0xff01 && r <= 0xff5e, r == utf8.RuneError:
+			return false
+		case !unicode.IsLetter(r) && !unicode.IsDigit(r), unicode.IsUpper(r):
+			return false
+		}
+	}
+	return true
 }
 
 // uiSynonyms maps English words of instructions to the Chinese labels the
@@ -102,32 +122,47 @@ func variants(target string) []string {
 	return out
 }
 
+// maxSimilarRunes is the longest text similarity compares: longer texts
+// are descriptions, not labels.
+const maxSimilarRunes = 48
+
 // similarity is the Dice coefficient of the rune bigrams of a and b, in
-// [0, 1]; single runes compare equal or not.
+// [0, 1]; single runes compare equal or not. It allocates nothing.
 func similarity(a, b string) float64 {
 	if a == b {
 		return 1
 	}
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) < 2 || len(rb) < 2 {
+	var ra, rb [maxSimilarRunes]rune
+	na, nb := 0, 0
+	for _, r := range a {
+		if na == maxSimilarRunes {
+			return 0
+		}
+		ra[na] = r
+		na++
+	}
+	for _, r := range b {
+		if nb == maxSimilarRunes {
+			return 0
+		}
+		rb[nb] = r
+		nb++
+	}
+	if na < 2 || nb < 2 {
 		return 0
 	}
-	if len(ra) > 64 || len(rb) > 64 {
-		return 0 // long texts are descriptions, not labels
-	}
-	grams := make(map[[2]rune]int, len(ra))
-	for i := 0; i+1 < len(ra); i++ {
-		grams[[2]rune{ra[i], ra[i+1]}]++
-	}
+	var used [maxSimilarRunes]bool
 	common := 0
-	for i := 0; i+1 < len(rb); i++ {
-		g := [2]rune{rb[i], rb[i+1]}
-		if grams[g] > 0 {
-			grams[g]--
-			common++
+	for i := 0; i+1 < nb; i++ {
+		for j := 0; j+1 < na; j++ {
+			if !used[j] && ra[j] == rb[i] && ra[j+1] == rb[i+1] {
+				used[j] = true
+				common++
+				break
+			}
 		}
 	}
-	return 2 * float64(common) / float64(len(ra)+len(rb)-2)
+	return 2 * float64(common) / float64(na+nb-2)
 }
 
 // fieldScore scores how well the normalized field f matches the
