@@ -121,12 +121,17 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"wifi", []string{"WLAN", "Wi-Fi", "WiFi", "无线局域网"}, []string{"无线网络", "无线网", "wifi", "wi fi", "wireless", "wlan"}, nil},
-	{"bluetooth", []string{"蓝牙", "Bluetooth"}, nil, nil},
-	{"airplane", []string{"飞行模式", "Airplane mode", "Flight mode"}, []string{"飞行", "airplane", "aeroplane mode", "plane mode"}, nil},
+	{"wifi", []string{"WLAN", "Wi-Fi", "WiFi", "无线局域网"}, []string{"无线网络", "无线网", "wifi", "wi fi", "wireless", "wlan"}, networkPage},
+	{"bluetooth", []string{"蓝牙", "Bluetooth"}, nil, []string{"已连接的设备", "连接的设备", "Connected devices", "连接偏好设置", "Connection preferences"}},
+	{"airplane", []string{"飞行模式", "Airplane mode", "Flight mode"}, []string{"飞行", "airplane", "aeroplane mode", "plane mode"}, networkPage},
 	{"dark_mode", []string{"深色模式", "Dark mode", "Dark theme"}, []string{"暗色模式", "夜间模式", "黑暗模式", "暗黑模式", "night mode"}, []string{"显示与亮度", "显示", "Display"}},
 	{"auto_brightness", []string{"自动调节亮度", "Adaptive brightness", "Auto brightness"}, []string{"自动亮度", "auto-brightness"}, []string{"显示与亮度", "显示", "Display"}},
 }
+
+// networkPage are the labels of the page that holds Wi-Fi and airplane
+// mode on stock Android ("Network & internet"); the simulated phone and
+// many vendors show them on the first page.
+var networkPage = []string{"网络和互联网", "网络与互联网", "Network & internet", "连接", "Connections"}
 
 // brightnessPage are the labels of the page with the brightness slider.
 var brightnessPage = []string{"显示与亮度", "显示", "Display", "亮度"}

@@ -267,9 +267,19 @@ func (s *screen) settingRow(set *setting) (label, sw int) {
 	return label, -1
 }
 
-// findPage returns the entry of a settings page called one of names.
+// findPage returns the entry of a settings page called one of names: a
+// close match only, so a summary that mentions a word ("已连接") is not
+// taken for a page ("连接").
 func (s *screen) findPage(names []string) int {
-	return s.findAny(names, func(i int) bool { return !s.tree.Nodes[i].isEdit() && !s.inTopBar(i) })
+	var qs []string
+	for _, n := range names {
+		qs = append(qs, variants(n)...)
+	}
+	i, score := s.tree.findElement(qs, func(i int) bool { return !s.tree.Nodes[i].isEdit() && !s.inTopBar(i) })
+	if score < 80 {
+		return -1
+	}
+	return i
 }
 
 // lookFurther scrolls, then goes back, then gives up. It never leaves the
