@@ -203,3 +203,43 @@ func mustParse(t *testing.T, instr string) []Goal {
 	}
 	return gs
 }
+
+// TestPlanStockSettings walks a stock-Android-like Settings app, where
+// airplane mode lives on the "Network & internet" page.
+func TestPlanStockSettings(t *testing.T) {
+	node := func(text, desc string, b string, extra string) string {
+		return `<node text="` + text + `" content-desc="` + desc + `" class="android.widget.TextView" package="com.android.settings" bounds="` + b + `" ` + extra + `/>`
+	}
+	home := `<hierarchy><node class="android.widget.FrameLayout" package="com.android.settings" bounds="[0,0][1080,2400]">` +
+		`<node class="android.widget.LinearLayout" clickable="true" bounds="[0,300][1080,450]">` + node("Network & internet", "", "[150,320][900,380]", "") +
+		node("Mobile, Wi‑Fi, hotspot", "", "[150,380][900,430]", "") + `</node>` +
+		`<node class="android.widget.LinearLayout" clickable="true" bounds="[0,450][1080,600]">` + node("Connected devices", "", "[150,470][900,530]", "") + `</node>` +
+		`</node></hierarchy>`
+	network := func(on bool) string {
+		checked := "false"
+		if on {
+			checked = "true"
+		}
+		return `<hierarchy><node class="android.widget.FrameLayout" package="com.android.settings" bounds="[0,0][1080,2400]">` +
+			`<node class="android.widget.LinearLayout" clickable="true" bounds="[0,300][1080,450]">` + node("Internet", "", "[150,320][900,380]", "") + `</node>` +
+			`<node class="android.widget.LinearLayout" clickable="true" bounds="[0,450][1080,600]">` + node("Airplane mode", "", "[150,470][900,530]", "") +
+			`<node class="android.widget.Switch" checkable="true" checked="` + checked + `" bounds="[900,480][1040,560]"/></node>` +
+			`</node></hierarchy>`
+	}
+	obs := func(xml string) *cpv1.Observation {
+		return &cpv1.Observation{UiXml: xml, CurrentApp: "com.android.settings", Screen: &cpv1.ScreenSize{Width: 1080, Height: 2400}}
+	}
+	instr := "turn on airplane mode"
+	r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: 1, Observation: obs(home)})
+	if p := r.GetAction().GetPoint(); p.GetX() != 525 || p.GetY() != 350 {
+		t.Fatalf("step 1 = %v, want a tap on Network & internet", r)
+	}
+	r = Plan(&cpv1.PlanRequest{Instruction: instr, Step: 2, Observation: obs(network(false)), State: r.GetState()})
+	if p := r.GetAction().GetPoint(); p.GetX() != 540 || p.GetY() != 525 {
+		t.Fatalf("step 2 = %v, want a tap on the Airplane mode row", r)
+	}
+	r = Plan(&cpv1.PlanRequest{Instruction: instr, Step: 3, Observation: obs(network(true)), State: r.GetState()})
+	if !r.GetFinish().GetSuccess() {
+		t.Fatalf("step 3 = %v, want finish", r)
+	}
+}
