@@ -162,6 +162,15 @@ func parseResult(t *Tree, bad bool) error {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// nameStop marks the bytes that end an attribute name: one table load per
+// byte instead of six comparisons (this loop is the scanner's hot spot).
+var nameStop = func() (t [256]bool) {
+	for _, c := range []byte("= \t\n\r>/<") {
+		t[c] = true
+	}
+	return t
+}()
+
 // readAttrs reads attributes from s[i:] into n up to the tag's end. It
 // returns the index after the tag, whether the tag closed itself, and
 // whether the tag was well formed.
@@ -185,7 +194,7 @@ func readAttrs(s string, i int, n *Node) (end int, selfClose, ok bool) {
 			return i, true, false // a new tag began: this one was cut short
 		}
 		k := i
-		for i < len(s) && s[i] != '=' && !isSpace(s[i]) && s[i] != '>' && s[i] != '/' && s[i] != '<' {
+		for i < len(s) && !nameStop[s[i]] {
 			i++
 		}
 		name := s[k:i]
