@@ -33,12 +33,13 @@ func (e *UnknownError) Error() string {
 	return "cannot understand " + strconv.Quote(p)
 }
 
-// IsChinese reports whether s contains Han characters: the planner then
-// thinks in Chinese.
+// IsChinese reports whether instruction s reads as Chinese: its first
+// letter is a Han character ("打开浏览器输入hello" is Chinese, "send 李四 a
+// message" English). The planner thinks in the instruction's language.
 func IsChinese(s string) bool {
 	for _, r := range s {
-		if unicode.Is(unicode.Han, r) {
-			return true
+		if unicode.IsLetter(r) {
+			return unicode.Is(unicode.Han, r)
 		}
 	}
 	return false

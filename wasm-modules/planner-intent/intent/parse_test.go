@@ -182,8 +182,11 @@ func TestLookupApp(t *testing.T) {
 }
 
 func TestIsChinese(t *testing.T) {
-	if !IsChinese("open 微信") || IsChinese("open WeChat") {
-		t.Fatal("IsChinese")
+	for s, want := range map[string]bool{"打开微信": true, "“打开”hello": true, "打开浏览器输入hello": true,
+		"open 微信": false, "send 李四 a WeChat message": false, "open WeChat": false, "123": false} {
+		if IsChinese(s) != want {
+			t.Errorf("IsChinese(%q) = %v", s, !want)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
 
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
@@ -82,7 +83,10 @@ func (s *screen) t(zh, en string) string {
 // or finish when all are done or one cannot be done.
 func Plan(req *cpv1.PlanRequest) *cpv1.PlanResponse {
 	instr := req.GetInstruction()
-	zh := IsChinese(instr) || (!hasLetters(instr) && req.GetLang() != "en")
+	zh := IsChinese(instr)
+	if !hasLetters(instr) {
+		zh = req.GetLang() != "en" // no words to tell: the host's preference
+	}
 	goals, err := parseCached(instr)
 	if err != nil {
 		if errors.Is(err, ErrEmpty) {
@@ -280,12 +284,7 @@ func pick(zh bool, z, e string) string {
 }
 
 func hasLetters(s string) bool {
-	for _, r := range s {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' {
-			return true
-		}
-	}
-	return false
+	return strings.IndexFunc(s, unicode.IsLetter) >= 0
 }
 
 func finish(ok bool, msg, thinking string) *cpv1.PlanResponse {

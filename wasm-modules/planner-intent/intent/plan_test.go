@@ -243,3 +243,17 @@ func TestPlanStockSettings(t *testing.T) {
 		t.Fatalf("step 3 = %v, want finish", r)
 	}
 }
+
+func TestPlanThinksInTheInstructionLanguage(t *testing.T) {
+	launcher := obsFrom(t, "launcher", "com.android.launcher3", 1080, 2400)
+	for instr, want := range map[string]string{
+		"send 李四 a WeChat message saying hi": "launch WeChat",
+		"给李四发消息说hi":                          "启动微信",
+		"打开浏览器输入hello world":                 "启动浏览器",
+	} {
+		r := Plan(&cpv1.PlanRequest{Instruction: instr, Step: 1, Observation: launcher})
+		if !strings.Contains(r.GetThinking(), want) {
+			t.Errorf("%q: thinking %q, want %q", instr, r.GetThinking(), want)
+		}
+	}
+}
