@@ -229,7 +229,9 @@ func (ru *run) plan(ctx context.Context, step int, obs *cpv1.Observation, t *Tim
 				return resp, reply, fmt.Errorf("planner %s: %s", ru.task.Planner, res.Error.GetMessage())
 			}
 			retried = true
-			req.Feedback = res.Error.GetFeedback()
+			// Plan again without the output that failed, so a planner that
+			// uses a model asks it again, with the feedback.
+			req.Feedback, req.ModelOutput = res.Error.GetFeedback(), nil
 			ru.emit(Event{Kind: EventRetry, Step: step, Error: res.Error.GetMessage()})
 		case *cpv1.PlanResponse_Infer:
 			if round >= DefaultInferRounds {
