@@ -32,6 +32,7 @@ const (
 	defaultShellTimeout = 30 * time.Second
 	maxShellTimeout     = 10 * time.Minute
 	portRetries         = 3 // new containers when the engine picks 5555–5585
+	containerPoll       = 500 * time.Millisecond
 )
 
 // docker is the plugin: containers on one engine, each a phone.
@@ -367,7 +368,7 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 	bctx, cancel := context.WithTimeout(ctx, set.bootTimeout)
 	defer cancel()
 	start := time.Now()
-	if err := waitBoot(bctx, dev.adb); err != nil {
+	if err := d.waitReady(bctx, eng, dev, set.adbPort); err != nil {
 		logs := eng.logs(context.WithoutCancel(ctx), cid)
 		d.drop(context.WithoutCancel(ctx), eng, dev)
 		return nil, fmt.Errorf("device-docker: provision %s: waiting for boot: %w (container output: %s)", id, err, printable(logs))
@@ -375,6 +376,34 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 	dev.setState(cpv1.DeviceState_DEVICE_STATE_READY)
 	d.log.Info("device-docker: provisioned", "device", id, "adb", dev.addr, "boot", time.Since(start).Round(time.Millisecond))
 	return dev.info(), nil
+}
+
+// waitReady waits for the phone to boot, and gives up early when its
+// container stops running.
+func (d *docker) waitReady(ctx context.Context, eng *engine, dev *device, adbPort int) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		t := time.NewTicker(containerPoll)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			st, _, err := eng.inspect(ctx, dev.containerID, adbPort)
+			if err == nil && st != container.StateRunning && st != container.StateCreated && st != container.StateRestarting {
+				cancel(fmt.Errorf("container %s is %s", dev.id, st))
+				return
+			}
+		}
+	}()
+	err := waitBoot(ctx, dev.adb)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, context.DeadlineExceeded) {
+		return cause
+	}
+	return err
 }
 
 // start runs the container and returns its ID and adb host port. If the

@@ -220,15 +220,18 @@ func TestProvisionErrors(t *testing.T) {
 	var cfg map[string]any
 	_ = json.Unmarshal([]byte(testConfig(t, pm.endpoint, "errors")), &cfg)
 	cfg["command"] = []string{"/cloudphone", "no-such-command"}
-	cfg["boot_timeout"] = "5s"
 	b, _ := json.Marshal(cfg)
 	if err := d.Configure(ctx, b); err != nil {
 		t.Fatal(err)
 	}
+	start := time.Now()
 	if _, err := d.Provision(ctx, &cpv1.ProvisionRequest{}); err == nil {
 		t.Fatal("Provision of a container that exits succeeded")
-	} else {
-		t.Logf("Provision of a container that exits: %v", err)
+	} else if !strings.Contains(err.Error(), "exited") || !strings.Contains(err.Error(), "no-such-command") {
+		t.Errorf("Provision of a container that exits: %v, want the container's state and output", err)
+	}
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("Provision took %s to notice the container exited (boot_timeout is 60s)", took)
 	}
 	cli := engineClient(t, pm.endpoint)
 	res, err := cli.ContainerList(ctx, client.ContainerListOptions{All: true})
