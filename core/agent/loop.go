@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,6 +48,8 @@ type run struct {
 	start   time.Time
 	// lastObserve is the time the observation for the next step took.
 	lastObserve time.Duration
+	// screenshots says whether observations carry a screenshot.
+	screenshots bool
 }
 
 // Run carries out task on dev and returns how it ended. It returns an
@@ -67,7 +70,12 @@ func (r *Runner) Run(ctx context.Context, task Task, dev Device) (Result, error)
 		ctx, cancel = context.WithDeadline(ctx, task.Deadline)
 		defer cancel()
 	}
-	ru := &run{r: r, task: task, dev: dev, start: r.now()}
+	ru := &run{r: r, task: task, dev: dev, start: r.now(), screenshots: task.Screenshots}
+	if c, ok := r.Planners.(capabilities); ok && slices.Contains(c.Capabilities(task.Planner), "vision") {
+		ru.screenshots = true
+	} else if !ok {
+		ru.screenshots = true // unknown planner: assume it looks
+	}
 	res := ru.loop(ctx)
 	res.Elapsed = r.now().Sub(ru.start)
 	ru.emit(Event{Kind: EventFinished, Step: res.Steps, Message: res.Message, Result: &res})

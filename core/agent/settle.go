@@ -31,7 +31,7 @@ func (ru *run) observe(ctx context.Context, step int) (*cpv1.Observation, error)
 	for try := 1; try <= DefaultObserveTries; try++ {
 		start := ru.r.now()
 		var obs *cpv1.Observation
-		obs, err = ru.dev.Observe(ctx, &cpv1.ObserveRequest{})
+		obs, err = ru.dev.Observe(ctx, &cpv1.ObserveRequest{SkipScreenshot: !ru.screenshots})
 		ru.lastObserve += ru.r.now().Sub(start)
 		if err == nil {
 			return obs, nil

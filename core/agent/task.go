@@ -22,6 +22,10 @@ type Task struct {
 	MaxSteps int
 	// Deadline, when set, ends the task with StatusDeadline.
 	Deadline time.Time
+	// Screenshots keeps a screenshot in every observation even when the
+	// planner does not look at them (for a timeline a person reads). By
+	// default they are taken only for planners that declare "vision".
+	Screenshots bool
 }
 
 // Status is how a task ended.
@@ -90,6 +94,12 @@ type Event struct {
 // Planners plans with the planner plugin of a name (pluginhost.Host).
 type Planners interface {
 	Plan(ctx context.Context, name string, req *cpv1.PlanRequest) (*cpv1.PlanResponse, error)
+}
+
+// capabilities is implemented by Planners that can say what a planner
+// declares (pluginhost.Host does).
+type capabilities interface {
+	Capabilities(name string) []string
 }
 
 // Models runs inference on the model plugin of a name (pluginhost.Host).

@@ -199,6 +199,22 @@ func (l *loaded) check(m map[string]any, t reflect.Type, prefix string, src func
 		switch {
 		case isMap && isSection(f.Type):
 			errs = append(errs, l.check(sub, f.Type, key, src)...)
+		case isMap && f.Type.Kind() == reflect.Map && isSection(f.Type.Elem()):
+			// A map of sections (devices.backends): each entry is
+			// checked against the element's schema.
+			l.origins[key] = s
+			names := make([]string, 0, len(sub))
+			for name := range sub {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			for _, name := range names {
+				ek := key + "." + name
+				l.origins[ek] = src(ek)
+				if entry, ok := sub[name].(map[string]any); ok {
+					errs = append(errs, l.check(entry, f.Type.Elem(), ek, src)...)
+				}
+			}
 		case isMap:
 			l.recordAll(sub, key, src)
 		}
@@ -340,6 +356,28 @@ func lineOf(lines map[string]int, key string) int {
 	}
 }
 
+// envValue types a variable's value. Keys of the schema are decoded by
+// their field's type later; a plugin's own section (plugins.config.<name>)
+// has no schema, so a scalar there is read as YAML: 8 is a number, true a
+// bool, anything else a string.
+func envValue(parts []string, val string) any {
+	if len(parts) < 4 || parts[0] != "plugins" || parts[1] != "config" {
+		return val
+	}
+	var v any
+	if err := yaml.Unmarshal([]byte(val), &v); err != nil {
+		return val
+	}
+	switch v.(type) {
+	case int, float64, bool:
+		// Only when it reads back the same: "007" and "1e3" stay strings.
+		if fmt.Sprint(v) == val {
+			return v
+		}
+	}
+	return val
+}
+
 // parseEnv turns the CLOUDPHONE_ variables of env into a nested map, and
 // returns the variable that set each key.
 func parseEnv(env []string) (map[string]any, map[string]string, []*Error) {
@@ -358,7 +396,7 @@ func parseEnv(env []string) (map[string]any, map[string]string, []*Error) {
 			continue
 		}
 		key := strings.Join(parts, ".")
-		if err := setPath(raw, parts, val); err != nil {
+		if err := setPath(raw, parts, envValue(parts, val)); err != nil {
 			errs = append(errs, newError(src, key, err.Error()))
 			continue
 		}

@@ -87,6 +87,17 @@ func (h *Host) WithDevice(name string, fn func(Device) error) error {
 	return fn(d)
 }
 
+// Capabilities returns what the plugin name declares in its description
+// (e.g. "vision"), or nil when no such plugin serves.
+func (h *Host) Capabilities(name string) []string {
+	l, err := h.Acquire(name)
+	if err != nil {
+		return nil
+	}
+	defer l.Release()
+	return l.Instance().Info().GetCapabilities()
+}
+
 // KindName is the lower-case name of a plugin kind: planner, model, device.
 func KindName(k cpv1.PluginKind) string {
 	switch k {
