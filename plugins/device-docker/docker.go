@@ -47,6 +47,7 @@ type docker struct {
 	eng     *engine
 	keys    []*rsa.PrivateKey
 	devices map[string]*device
+	pending int  // provisions under way, counted against max_devices
 	adopted bool // the engine's labelled containers were adopted
 	closed  bool
 }
@@ -134,76 +135,6 @@ func (d *docker) current(ctx context.Context) (*engine, settings, error) {
 	return eng, set, nil
 }
 
-// adopt finds the containers a previous run of this plugin (same
-// instance) started: running ones become devices again, the others are
-// removed.
-func (d *docker) adopt(ctx context.Context, eng *engine, set settings) error {
-	ctx, cancel := context.WithTimeout(ctx, adoptTimeout)
-	defer cancel()
-	items, err := eng.managed(ctx, set.instance)
-	if err != nil {
-		return err
-	}
-	var found []*device
-	for _, c := range items {
-		id := c.Labels[labelDevice]
-		if id == "" {
-			continue
-		}
-		if c.State != container.StateRunning {
-			d.log.Info("device-docker: removing a dead container from an earlier run", "device", id, "state", c.State)
-			eng.remove(ctx, c.ID)
-			continue
-		}
-		port, _ := strconv.Atoi(c.Labels[labelADBPort])
-		if port == 0 {
-			port = set.adbPort
-		}
-		hp, err := eng.hostPort(ctx, c.ID, port)
-		if err != nil {
-			d.log.Warn("device-docker: cannot adopt container", "device", id, "err", err)
-			continue
-		}
-		dev := d.newDevice(id, c.ID, hp, c.Labels)
-		dev.state = cpv1.DeviceState_DEVICE_STATE_BOOTING
-		found = append(found, dev)
-	}
-	d.mu.Lock()
-	if d.eng != eng || d.closed {
-		d.mu.Unlock()
-		for _, dev := range found {
-			_ = dev.adb.Close()
-		}
-		return nil
-	}
-	for _, dev := range found {
-		if _, ok := d.devices[dev.id]; !ok {
-			d.devices[dev.id] = dev
-			d.log.Info("device-docker: adopted a running container", "device", dev.id, "adb", dev.addr)
-		} else {
-			_ = dev.adb.Close()
-		}
-	}
-	d.adopted = true
-	d.mu.Unlock()
-	for _, dev := range found {
-		go d.settle(context.WithoutCancel(ctx), dev, set.bootTimeout)
-	}
-	return nil
-}
-
-// settle waits for an adopted device to answer adb and be booted.
-func (d *docker) settle(ctx context.Context, dev *device, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	if err := waitBoot(ctx, dev.adb); err != nil {
-		d.log.Warn("device-docker: adopted device did not finish booting", "device", dev.id, "err", err)
-		dev.setState(cpv1.DeviceState_DEVICE_STATE_UNHEALTHY)
-		return
-	}
-	dev.setState(cpv1.DeviceState_DEVICE_STATE_READY)
-}
-
 // newDevice builds a device from a container's labels.
 func (d *docker) newDevice(id, containerID string, hostPort int, labels map[string]string) *device {
 	d.mu.Lock()
@@ -289,33 +220,6 @@ func (d *docker) List(ctx context.Context, _ *cpv1.ListRequest) (*cpv1.ListRespo
 	return out, nil
 }
 
-// sync drops devices whose containers are gone and marks stopped ones
-// offline.
-func (d *docker) sync(ctx context.Context, eng *engine, set settings) error {
-	items, err := eng.managed(ctx, set.instance)
-	if err != nil {
-		return err
-	}
-	states := map[string]container.ContainerState{}
-	for _, c := range items {
-		states[c.ID] = c.State
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for id, dev := range d.devices {
-		st, ok := states[dev.containerID]
-		switch {
-		case !ok:
-			d.log.Warn("device-docker: container is gone", "device", id)
-			_ = dev.adb.Close()
-			delete(d.devices, id)
-		case st != container.StateRunning:
-			dev.setState(cpv1.DeviceState_DEVICE_STATE_OFFLINE)
-		}
-	}
-	return nil
-}
-
 // Provision implements plugin.Device: a new container, started, with
 // adb answering and Android booted.
 func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cpv1.DeviceInfo, error) {
@@ -328,11 +232,21 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 		return nil, status.Errorf(codes.InvalidArgument, "device-docker: provision: %v", err)
 	}
 	d.mu.Lock()
-	n := len(d.devices)
-	d.mu.Unlock()
+	n := len(d.devices) + d.pending
 	if n >= set.maxDevices {
+		d.mu.Unlock()
 		return nil, status.Errorf(codes.ResourceExhausted, "device-docker: provision: %d devices already (max_devices)", n)
 	}
+	d.pending++ // until the device is in d.devices or the provision failed
+	d.mu.Unlock()
+	pending := true
+	defer func() {
+		if pending {
+			d.mu.Lock()
+			d.pending--
+			d.mu.Unlock()
+		}
+	}()
 	id, err := newID()
 	if err != nil {
 		return nil, err
@@ -363,6 +277,8 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 	dev.state = cpv1.DeviceState_DEVICE_STATE_BOOTING
 	d.mu.Lock()
 	d.devices[id] = dev
+	d.pending--
+	pending = false
 	d.mu.Unlock()
 	d.log.Info("device-docker: container started; waiting for boot", "device", id, "container", shortID(cid), "adb", dev.addr, "image", sp.image)
 	bctx, cancel := context.WithTimeout(ctx, set.bootTimeout)
