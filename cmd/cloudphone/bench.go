@@ -8,9 +8,11 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,18 +46,22 @@ type benchAgentFlags struct {
 
 // agentSummary is the --json output of bench agent.
 type agentSummary struct {
-	SuccessRate    float64        `json:"success_rate"`
-	Tasks          int            `json:"tasks"`
-	Succeeded      int            `json:"succeeded"`
-	MeanSteps      float64        `json:"mean_steps"`
-	P50StepMs      float64        `json:"p50_step_ms"`
-	P99StepMs      float64        `json:"p99_step_ms"`
-	CoreOverheadUs float64        `json:"core_overhead_us"`
-	Phones         int            `json:"phones"`
-	Parallel       int            `json:"parallel"`
-	Planner        string         `json:"planner"`
-	ElapsedMs      float64        `json:"elapsed_ms"`
-	Failures       []benchFailure `json:"failures"`
+	SuccessRate    float64 `json:"success_rate"`
+	Tasks          int     `json:"tasks"`
+	Succeeded      int     `json:"succeeded"`
+	MeanSteps      float64 `json:"mean_steps"`
+	P50StepMs      float64 `json:"p50_step_ms"`
+	P99StepMs      float64 `json:"p99_step_ms"`
+	CoreOverheadUs float64 `json:"core_overhead_us"`
+	Phones         int     `json:"phones"`
+	Parallel       int     `json:"parallel"`
+	Planner        string  `json:"planner"`
+	ElapsedMs      float64 `json:"elapsed_ms"`
+	// CoreHeapPerTaskKiB is the host's peak heap growth while tasks ran,
+	// divided by the tasks running at once: what the core holds per phone
+	// it drives (the phones themselves live in the device-sim process).
+	CoreHeapPerTaskKiB float64        `json:"core_heap_per_task_kib"`
+	Failures           []benchFailure `json:"failures"`
 }
 
 type benchFailure struct {
@@ -139,9 +145,16 @@ func benchAgent(ctx context.Context, g *globals, cmd *cobra.Command, f *benchAge
 	if err := b.fillPhones(ctx); err != nil {
 		return err
 	}
+	base, peak := heapInUse(), atomic.Uint64{}
+	stopSampling := sampleHeap(&peak)
 	start := time.Now()
 	b.run(ctx, suite, jobs, f.parallel)
-	sum := b.summary(f, time.Since(start))
+	elapsed := time.Since(start)
+	stopSampling()
+	sum := b.summary(f, elapsed)
+	if p := peak.Load(); p > base {
+		sum.CoreHeapPerTaskKiB = float64(p-base) / 1024 / float64(min(f.parallel, jobs))
+	}
 	if f.asJSON {
 		enc := json.NewEncoder(os.Stdout)
 		enc.SetIndent("", "  ")
@@ -301,6 +314,38 @@ func (b *benchRun) summary(f *benchAgentFlags, elapsed time.Duration) agentSumma
 	return s
 }
 
+func heapInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse
+}
+
+// sampleHeap records the peak heap in use every 100ms until stopped.
+func sampleHeap(peak *atomic.Uint64) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				if m.HeapInuse > peak.Load() {
+					peak.Store(m.HeapInuse)
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
 func quantile(d []time.Duration, q float64) time.Duration {
 	if len(d) == 0 {
 		return 0
@@ -316,6 +361,7 @@ func printSummary(w io.Writer, s agentSummary) {
 	fmt.Fprintf(w, "steps        %.2f per task\n", s.MeanSteps)
 	fmt.Fprintf(w, "step time    p50 %.1f ms, p99 %.1f ms\n", s.P50StepMs, s.P99StepMs)
 	fmt.Fprintf(w, "core         %.0f µs per step (everything but device and model time)\n", s.CoreOverheadUs)
+	fmt.Fprintf(w, "core memory  %.0f KiB per phone driven at once (peak heap growth / %d)\n", s.CoreHeapPerTaskKiB, s.Parallel)
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "FAIL %s: %s\n", f.Task, f.Reason)
 	}
