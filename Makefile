@@ -17,10 +17,11 @@ PROC_PLUGS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
 # System packages. RUN_PKGS is what `make run` needs, TEST_PKGS what the
 # test suite needs on top of it.
 RUN_PKGS   := fonts-wqy-microhei
-TEST_PKGS  := adb protobuf-compiler
+TEST_PKGS  := adb protobuf-compiler podman runc qemu-system-x86 qemu-utils busybox-static cpio
 
 PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+PROTOC_GEN_GO_VT   := github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@v0.6.1-0.20240319094008-0393e58bdf10
 
 .PHONY: all build run test bench proto lint examples deps deps-run clean check-go
 
@@ -46,6 +47,9 @@ deps-run: check-go
 
 deps: deps-run
 	$(call apt_install,$(TEST_PKGS))
+	@# The KVM backend's test guest: Debian's kernel + e1000.ko, cached.
+	@sh plugins/device-kvm/fetch-kernel.sh >/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; $$SUDO apt-get update -qq && sh plugins/device-kvm/fetch-kernel.sh; }
 
 build: check-go
 	@mkdir -p $(BIN) $(PLUGINS)
@@ -95,9 +99,13 @@ proto: check-go
 	@mkdir -p $(TOOLS)
 	GOBIN=$(abspath $(TOOLS)) $(GO) install $(PROTOC_GEN_GO)
 	GOBIN=$(abspath $(TOOLS)) $(GO) install $(PROTOC_GEN_GO_GRPC)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install $(PROTOC_GEN_GO_VT)
+	@# vtproto: reflection-free MarshalVT/UnmarshalVT/SizeVT, used across
+	@# the wasm boundary by sdk/guest and core/pluginhost/wasmrt.
 	PATH=$(abspath $(TOOLS)):$$PATH protoc -I sdk/proto \
 	  --go_out=sdk/proto --go_opt=paths=source_relative \
 	  --go-grpc_out=sdk/proto --go-grpc_opt=paths=source_relative \
+	  --go-vtproto_out=sdk/proto --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size \
 	  sdk/proto/cloudphone/v1/plugin.proto
 	@# gRPC stubs are for process plugins and the host only: keep them (and
 	@# net, grpc, html/template...) out of wasm guests.
