@@ -45,7 +45,6 @@ func testConfig(t *testing.T, endpoint, instance string) string {
 			"--width", "{width}", "--height", "{height}"},
 		"memory_mib":   256,
 		"cpus":         1,
-		"privileged":   false,
 		"pull":         "never",
 		"instance":     instance,
 		"boot_timeout": "60s",
@@ -134,6 +133,9 @@ func TestProvisionRelease(t *testing.T) {
 	}
 	if c.Config.Labels[labelManaged] != "true" || c.Config.Labels[labelDevice] != info.GetId() || c.Config.Labels[labelUserPfx+"pool"] != "a" {
 		t.Errorf("container labels %v", c.Config.Labels)
+	}
+	if !c.HostConfig.Privileged {
+		t.Error("container is not privileged (redroid needs it; the default)")
 	}
 	if c.HostConfig.Memory != 300<<20 || c.HostConfig.NanoCPUs != 1e9 {
 		t.Errorf("limits: memory %d, nano cpus %d; want %d, %d", c.HostConfig.Memory, c.HostConfig.NanoCPUs, 300<<20, int64(1e9))
