@@ -36,13 +36,13 @@ func Health(ctx context.Context, dev adb.Device) (*cpv1.HealthResponse, error) {
 			return err
 		},
 		func() error {
-			out, _, _, err := dev.Shell(ctx, batteryCmd) // a service missing while booting is not an error here
-			battery = string(out)
+			out, err := runGrep(ctx, dev, batteryCmd) // a service missing while booting is not an error here
+			battery = out
 			return err
 		},
 		func() error {
-			out, _, _, err := dev.Shell(ctx, powerCmd)
-			power = string(out)
+			out, err := runGrep(ctx, dev, powerCmd)
+			power = out
 			return err
 		},
 	}, false)

@@ -161,6 +161,19 @@ func run(ctx context.Context, dev adb.Device, cmd string) (string, error) {
 	return string(out), nil
 }
 
+// runGrep runs a command that ends in grep, which exits 1 when nothing
+// matched: only other non-zero statuses are errors.
+func runGrep(ctx context.Context, dev adb.Device, cmd string) (string, error) {
+	out, errb, code, err := dev.Shell(ctx, cmd)
+	if err != nil {
+		return "", err
+	}
+	if code != 0 && code != 1 {
+		return "", fmt.Errorf("%s: exit %d: %s", cmd, code, strings.TrimSpace(string(clip(errb, 300))))
+	}
+	return string(out), nil
+}
+
 // DumpUI returns the UI hierarchy as `uiautomator dump` writes it,
 // trimmed to the XML document: dumped to the shell's output where the
 // device allows it, otherwise through /sdcard/window_dump.xml.
@@ -200,7 +213,7 @@ func hierarchy(out string) (string, bool) {
 // CurrentApp returns the focused app from `dumpsys window`; ok is false
 // (and f empty) when the output names none, e.g. while the device boots.
 func CurrentApp(ctx context.Context, dev adb.Device) (f Focus, ok bool, err error) {
-	out, _, _, err := dev.Shell(ctx, focusCmd) // grep exits 1 when nothing matched
+	out, err := runGrep(ctx, dev, focusCmd)
 	if err != nil {
 		return Focus{}, false, fmt.Errorf("current app: %w", err)
 	}
