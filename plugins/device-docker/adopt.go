@@ -80,6 +80,7 @@ func (d *docker) settle(ctx context.Context, dev *device, timeout time.Duration)
 		dev.setState(cpv1.DeviceState_DEVICE_STATE_UNHEALTHY)
 		return
 	}
+	dev.probeSize(ctx, d.log)
 	dev.setState(cpv1.DeviceState_DEVICE_STATE_READY)
 }
 

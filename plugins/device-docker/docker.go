@@ -289,6 +289,7 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 		d.drop(context.WithoutCancel(ctx), eng, dev)
 		return nil, fmt.Errorf("device-docker: provision %s: waiting for boot: %w (container output: %s)", id, err, printable(logs))
 	}
+	dev.probeSize(bctx, d.log)
 	dev.setState(cpv1.DeviceState_DEVICE_STATE_READY)
 	d.log.Info("device-docker: provisioned", "device", id, "adb", dev.addr, "boot", time.Since(start).Round(time.Millisecond))
 	return dev.info(), nil

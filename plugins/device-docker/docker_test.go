@@ -35,7 +35,8 @@ var testLog = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level
 // testConfig is a settings section for the test engine: the sim image,
 // the phone on simPort inside the container, its command taking the
 // requested resolution, small resource limits.
-func testConfig(t *testing.T, endpoint, instance string) string {
+// edit, when given, changes keys before encoding.
+func testConfig(t *testing.T, endpoint, instance string, edit ...func(map[string]any)) string {
 	t.Helper()
 	c := map[string]any{
 		"endpoint": endpoint,
@@ -50,6 +51,9 @@ func testConfig(t *testing.T, endpoint, instance string) string {
 		"boot_timeout": "60s",
 		"labels":       map[string]string{"region": "test"},
 		"adb_key":      filepath.Join(t.TempDir(), "adbkey"),
+	}
+	for _, f := range edit {
+		f(c)
 	}
 	b, err := json.Marshal(c)
 	if err != nil {
@@ -219,11 +223,8 @@ func TestProvisionErrors(t *testing.T) {
 		}
 	}
 	// A command that exits at once: provisioning fails and leaves nothing.
-	var cfg map[string]any
-	_ = json.Unmarshal([]byte(testConfig(t, pm.endpoint, "errors")), &cfg)
-	cfg["command"] = []string{"/cloudphone", "no-such-command"}
-	b, _ := json.Marshal(cfg)
-	if err := d.Configure(ctx, b); err != nil {
+	cfg := testConfig(t, pm.endpoint, "errors", func(c map[string]any) { c["command"] = []string{"/cloudphone", "no-such-command"} })
+	if err := d.Configure(ctx, []byte(cfg)); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()

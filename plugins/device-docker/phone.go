@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 
@@ -20,6 +21,21 @@ import (
 
 // waitBoot waits until the phone answers adb and has booted.
 func waitBoot(ctx context.Context, dev adb.Device) error { return android.WaitBoot(ctx, dev) }
+
+// probeSize asks the booted phone its screen size (`wm size`): the image
+// may not honour the size it was started with.
+func (v *device) probeSize(ctx context.Context, log *slog.Logger) {
+	s, err := android.ScreenSize(ctx, v.adb)
+	if err != nil {
+		log.Warn("device-docker: screen size", "device", v.id, "err", err)
+		return
+	}
+	if old := v.size(); old != nil && (old.GetWidth() != s.GetWidth() || old.GetHeight() != s.GetHeight()) {
+		log.Warn("device-docker: the phone's screen differs from the one requested", "device", v.id,
+			"requested", fmt.Sprintf("%dx%d", old.GetWidth(), old.GetHeight()), "actual", fmt.Sprintf("%dx%d", s.GetWidth(), s.GetHeight()))
+	}
+	v.remember(s)
+}
 
 // Observe implements plugin.Device.
 func (d *docker) Observe(ctx context.Context, req *cpv1.ObserveRequest) (*cpv1.Observation, error) {

@@ -26,11 +26,16 @@ import (
 func TestConformance(t *testing.T) {
 	pm := startPodman(t)
 	ctx := testCtx(t, 3*time.Minute)
-	cfg := testConfig(t, pm.endpoint, "conformance")
+	// "command": [] runs the image's own command, a phone that ignores
+	// the requested 720x1280: the device reports the size it really has.
+	cfg := testConfig(t, pm.endpoint, "conformance", func(c map[string]any) { c["command"] = []string{} })
 	d := newTestDocker(t, cfg)
 	info, err := d.Provision(ctx, &cpv1.ProvisionRequest{})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
+	}
+	if s := info.GetScreen(); s.GetWidth() != 1080 || s.GetHeight() != 2400 || info.GetLabels()["resolution"] != "1080x2400" {
+		t.Errorf("Provision: screen %v, labels %v; want the phone's own 1080x2400", s, info.GetLabels())
 	}
 	t.Cleanup(func() { _, _ = d.Release(context.Background(), &cpv1.ReleaseRequest{DeviceId: info.GetId()}) })
 	plugintest.Device(t, pluginbuild.GoBinary(t, ".", ""), plugintest.WithConfig(cfg), plugintest.WithLogger(testLog))
