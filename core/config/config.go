@@ -23,6 +23,7 @@ type Config struct {
 	Data    DataConfig    `koanf:"data"`
 	Log     LogConfig     `koanf:"log"`
 	Cluster ClusterConfig `koanf:"cluster"`
+	Devices DevicesConfig `koanf:"devices"`
 }
 
 // APIConfig is the HTTP API section.
@@ -109,6 +110,7 @@ func Default() *Config {
 		Data:    DataConfig{Dir: "./data"},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Cluster: ClusterConfig{NATSURL: ""},
+		Devices: defaultDevices(),
 	}
 }
 

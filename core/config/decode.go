@@ -99,6 +99,14 @@ func encode(v reflect.Value) map[string]any {
 			out[tag] = encode(fv)
 		case f.Type == durationType:
 			out[tag] = time.Duration(fv.Int()).String()
+		case fv.Kind() == reflect.Map && isSection(f.Type.Elem()):
+			if fv.Len() > 0 {
+				m := make(map[string]any, fv.Len())
+				for _, k := range fv.MapKeys() {
+					m[k.String()] = encode(fv.MapIndex(k))
+				}
+				out[tag] = m
+			}
 		case fv.Kind() == reflect.Map || fv.Kind() == reflect.Slice:
 			if fv.Len() > 0 {
 				out[tag] = fv.Interface()

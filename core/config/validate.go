@@ -37,6 +37,7 @@ func (c *Config) validate() []problem {
 	c.Data.validate(&v)
 	c.Log.validate(&v)
 	c.Cluster.validate(&v)
+	c.Devices.validate(&v)
 	return v.problems
 }
 
