@@ -66,14 +66,15 @@ func (d *docker) adopt(ctx context.Context, eng *engine, set settings) error {
 	d.adopted = true
 	d.mu.Unlock()
 	for _, dev := range found {
-		go d.settle(context.WithoutCancel(ctx), dev, set.bootTimeout)
+		go d.settle(dev, set.bootTimeout)
 	}
 	return nil
 }
 
-// settle waits for an adopted device to answer adb and be booted.
-func (d *docker) settle(ctx context.Context, dev *device, timeout time.Duration) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// settle waits for an adopted (or restarted) device to answer adb and be
+// booted, for at most timeout or until the plugin closes.
+func (d *docker) settle(dev *device, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(d.life, timeout)
 	defer cancel()
 	if err := waitBoot(ctx, dev.adb); err != nil {
 		d.log.Warn("device-docker: adopted device did not finish booting", "device", dev.id, "err", err)
@@ -87,6 +88,7 @@ func (d *docker) settle(ctx context.Context, dev *device, timeout time.Duration)
 // sync drops devices whose containers are gone and marks stopped ones
 // offline.
 func (d *docker) sync(ctx context.Context, eng *engine, set settings) error {
+	since := time.Now() // devices added later may be missing from items
 	items, err := eng.managed(ctx, set.instance)
 	if err != nil {
 		return err
@@ -98,6 +100,9 @@ func (d *docker) sync(ctx context.Context, eng *engine, set settings) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for id, dev := range d.devices {
+		if dev.added.After(since) {
+			continue
+		}
 		st, ok := states[dev.containerID]
 		switch {
 		case !ok:
@@ -106,6 +111,10 @@ func (d *docker) sync(ctx context.Context, eng *engine, set settings) error {
 			delete(d.devices, id)
 		case st != container.StateRunning:
 			dev.setState(cpv1.DeviceState_DEVICE_STATE_OFFLINE)
+		case dev.getState() == cpv1.DeviceState_DEVICE_STATE_OFFLINE:
+			// Started again (by hand, or a restart policy).
+			dev.setState(cpv1.DeviceState_DEVICE_STATE_BOOTING)
+			go d.settle(dev, set.bootTimeout)
 		}
 	}
 	return nil

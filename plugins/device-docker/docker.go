@@ -40,7 +40,9 @@ const (
 // Lock order: docker.mu, then device.mu. Calls into the engine or adb
 // are made without holding docker.mu.
 type docker struct {
-	log *slog.Logger
+	log  *slog.Logger
+	life context.Context // ends at Close, and with it background waits
+	stop context.CancelFunc
 
 	mu      sync.Mutex
 	set     settings
@@ -59,15 +61,17 @@ type device struct {
 	addr        string // 127.0.0.1:<host port>
 	adb         *adb.Redialer
 	labels      map[string]string
-	screen      *cpv1.ScreenSize
 	dpi         int
+	added       time.Time
 
-	mu    sync.Mutex
-	state cpv1.DeviceState
+	mu     sync.Mutex
+	state  cpv1.DeviceState
+	screen *cpv1.ScreenSize
 }
 
 func newDocker(log *slog.Logger) *docker {
-	return &docker{log: log, devices: map[string]*device{}}
+	life, stop := context.WithCancel(context.Background())
+	return &docker{log: log, life: life, stop: stop, devices: map[string]*device{}}
 }
 
 // Configure implements plugin.Configurer. The engine is not contacted
@@ -144,7 +148,7 @@ func (d *docker) newDevice(id, containerID string, hostPort int, labels map[stri
 	dev := &device{
 		id: id, containerID: containerID, addr: addr,
 		adb:    adb.NewRedialer(addr, &adb.DialOptions{Keys: keys, Logger: d.log}),
-		labels: map[string]string{},
+		labels: map[string]string{}, added: time.Now(),
 	}
 	w, _ := strconv.Atoi(labels[labelWidth])
 	h, _ := strconv.Atoi(labels[labelHeight])
@@ -158,6 +162,12 @@ func (d *docker) newDevice(id, containerID string, hostPort int, labels map[stri
 		}
 	}
 	return dev
+}
+
+func (v *device) getState() cpv1.DeviceState {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	return v.state
 }
 
 func (v *device) setState(s cpv1.DeviceState) {
@@ -380,6 +390,7 @@ func (d *docker) Close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.closed = true
+	d.stop()
 	for _, dev := range d.devices {
 		_ = dev.adb.Close()
 	}

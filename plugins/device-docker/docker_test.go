@@ -249,6 +249,7 @@ func TestProvisionErrors(t *testing.T) {
 func TestAdoptAfterRestart(t *testing.T) {
 	pm := startPodman(t)
 	ctx := testCtx(t, 3*time.Minute)
+	t0 := time.Now()
 	cfg := testConfig(t, pm.endpoint, "adopt")
 	d1 := newTestDocker(t, cfg)
 	live, err := d1.Provision(ctx, &cpv1.ProvisionRequest{Labels: map[string]string{"pool": "b"}})
@@ -275,6 +276,7 @@ func TestAdoptAfterRestart(t *testing.T) {
 	}
 	d1.Close() // the plugin process ends; its containers stay
 
+	t.Logf("setup done in %s", time.Since(t0).Round(time.Millisecond))
 	d2 := newTestDocker(t, cfg)
 	list, err := d2.List(ctx, &cpv1.ListRequest{})
 	if err != nil || list.GetBackendStatus() != "" {
@@ -297,16 +299,23 @@ func TestAdoptAfterRestart(t *testing.T) {
 	if _, err := cli.ContainerInspect(ctx, foreign.GetId(), client.ContainerInspectOptions{}); err != nil {
 		t.Errorf("another instance's container: %v, want left alone", err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		list, _ := d2.List(ctx, &cpv1.ListRequest{})
-		if len(list.GetDevices()) == 1 && list.GetDevices()[0].GetState() == cpv1.DeviceState_DEVICE_STATE_READY {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("adopted device never became ready: %v", list.GetDevices())
-		}
-		time.Sleep(100 * time.Millisecond)
+	waitReady(t, d2, live.GetId())
+	// Stopped by hand: offline; started again: ready again.
+	if _, err := cli.ContainerStop(ctx, live.GetId(), client.ContainerStopOptions{Timeout: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := d2.List(ctx, &cpv1.ListRequest{}); len(list.GetDevices()) != 1 || list.GetDevices()[0].GetState() != cpv1.DeviceState_DEVICE_STATE_OFFLINE {
+		t.Errorf("List with the container stopped: %v, want it offline", list.GetDevices())
+	}
+	restart := time.Now()
+	if _, err := cli.ContainerStart(ctx, live.GetId(), client.ContainerStartOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("container started again in %s", time.Since(restart).Round(time.Millisecond))
+	waitReady(t, d2, live.GetId())
+	t.Logf("ready again after %s", time.Since(restart).Round(time.Millisecond))
+	if _, err := d2.Observe(ctx, &cpv1.ObserveRequest{DeviceId: live.GetId(), SkipScreenshot: true}); err != nil {
+		t.Errorf("Observe after the container restarted: %v", err)
 	}
 	if _, err := d2.Release(ctx, &cpv1.ReleaseRequest{DeviceId: live.GetId()}); err != nil {
 		t.Fatalf("Release of the adopted device: %v", err)
@@ -323,4 +332,22 @@ func TestAdoptAfterRestart(t *testing.T) {
 func Example_redroidCommand() {
 	fmt.Println(strings.Join(spec{width: 720, height: 1280, dpi: 320, gpu: "guest"}.expand(defaultCommand, 5555), " "))
 	// Output: androidboot.redroid_width=720 androidboot.redroid_height=1280 androidboot.redroid_dpi=320 androidboot.redroid_gpu_mode=guest
+}
+
+// waitReady waits until List shows the device ready.
+func waitReady(t *testing.T, d *docker, id string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		list, _ := d.List(context.Background(), &cpv1.ListRequest{})
+		for _, dev := range list.GetDevices() {
+			if dev.GetId() == id && dev.GetState() == cpv1.DeviceState_DEVICE_STATE_READY {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("device %s never became ready: %v", id, list.GetDevices())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

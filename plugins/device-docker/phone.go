@@ -107,9 +107,6 @@ func (d *docker) Shell(ctx context.Context, req *cpv1.ShellRequest) (*cpv1.Shell
 func (d *docker) Health(ctx context.Context, req *cpv1.HealthRequest) (*cpv1.HealthResponse, error) {
 	if req.GetDeviceId() == "" {
 		eng, set, err := d.current(ctx)
-		if err == nil {
-			_, err = eng.client(ctx)
-		}
 		d.mu.Lock()
 		n := len(d.devices)
 		d.mu.Unlock()
@@ -117,9 +114,11 @@ func (d *docker) Health(ctx context.Context, req *cpv1.HealthRequest) (*cpv1.Hea
 		if err != nil {
 			return &cpv1.HealthResponse{Ok: false, Message: err.Error(), Detail: detail}, nil
 		}
-		if cli, cerr := eng.client(ctx); cerr == nil {
-			detail["api_version"] = cli.ClientVersion()
+		cli, err := eng.client(ctx)
+		if err != nil {
+			return &cpv1.HealthResponse{Ok: false, Message: err.Error(), Detail: detail}, nil
 		}
+		detail["api_version"] = cli.ClientVersion()
 		return &cpv1.HealthResponse{Ok: true, Message: fmt.Sprintf("docker engine at %s, %d devices", set.endpoint, n), Detail: detail}, nil
 	}
 	dev, err := d.device(ctx, req.GetDeviceId())
