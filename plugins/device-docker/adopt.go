@@ -14,8 +14,9 @@ import (
 // of the containers an earlier run started, and List's sync.
 
 // adopt finds the containers a previous run of this plugin (same
-// instance) started: running ones become devices again, the others are
-// removed.
+// instance) started: running ones become devices again, the others
+// (exited, dead, or created and never started) are removed. It runs
+// under adoptMu, before any Provision of this run creates a container.
 func (d *docker) adopt(ctx context.Context, eng *engine, set settings) error {
 	ctx, cancel := context.WithTimeout(ctx, adoptTimeout)
 	defer cancel()
@@ -55,17 +56,19 @@ func (d *docker) adopt(ctx context.Context, eng *engine, set settings) error {
 		}
 		return nil
 	}
+	var added []*device
 	for _, dev := range found {
-		if _, ok := d.devices[dev.id]; !ok {
-			d.devices[dev.id] = dev
-			d.log.Info("device-docker: adopted a running container", "device", dev.id, "adb", dev.addr)
-		} else {
+		if _, ok := d.devices[dev.id]; ok {
 			_ = dev.adb.Close()
+			continue
 		}
+		d.devices[dev.id] = dev
+		added = append(added, dev)
+		d.log.Info("device-docker: adopted a running container", "device", dev.id, "adb", dev.addr)
 	}
 	d.adopted = true
 	d.mu.Unlock()
-	for _, dev := range found {
+	for _, dev := range added {
 		go d.settle(dev, set.bootTimeout)
 	}
 	return nil

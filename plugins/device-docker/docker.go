@@ -37,13 +37,16 @@ const (
 
 // docker is the plugin: containers on one engine, each a phone.
 //
-// Lock order: docker.mu, then device.mu. Calls into the engine or adb
-// are made without holding docker.mu.
+// Lock order: docker.adoptMu, docker.mu, device.mu. Calls into the
+// engine or adb are made without holding docker.mu; adoptMu is held
+// across the engine calls of one adoption, so that it runs once and
+// before this run's first container exists.
 type docker struct {
 	log  *slog.Logger
 	life context.Context // ends at Close, and with it background waits
 	stop context.CancelFunc
 
+	adoptMu sync.Mutex
 	mu      sync.Mutex
 	set     settings
 	eng     *engine
@@ -129,6 +132,14 @@ func (d *docker) current(ctx context.Context) (*engine, settings, error) {
 		d.set, d.eng = set, newEngine(set.endpoint, set.apiVersion, d.log)
 	}
 	eng, set, adopted := d.eng, d.set, d.adopted
+	d.mu.Unlock()
+	if adopted {
+		return eng, set, nil
+	}
+	d.adoptMu.Lock()
+	defer d.adoptMu.Unlock()
+	d.mu.Lock()
+	adopted = d.adopted && d.eng == eng
 	d.mu.Unlock()
 	if adopted {
 		return eng, set, nil
