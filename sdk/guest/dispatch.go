@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
@@ -13,6 +12,13 @@ import (
 // Field numbers of cloudphone.v1.GuestReply. The reply wrapper is written
 // with protowire so that the response is encoded once, straight into the
 // reply buffer; everything inside payload is ordinary protobuf.
+//
+// Requests and responses are decoded and encoded with the generated,
+// reflection-free code of sdk/proto (UnmarshalVT, SizeVT,
+// MarshalToSizedBufferVT): in a wasm guest, protobuf-go's reflection costs
+// several times more than the plugin's own work on a typical request. Like
+// any generated protobuf code other than protobuf-go's, it does not check
+// that strings are valid UTF-8; the host checks the replies.
 const (
 	replyPayloadField protowire.Number = 1
 	replyErrorField   protowire.Number = 2
@@ -57,8 +63,14 @@ func (b *buffers) reply() []byte {
 	return b.out[:0]
 }
 
+// message is a message of sdk/proto with its generated encoder.
+type message interface {
+	SizeVT() int
+	MarshalToSizedBufferVT(dAtA []byte) (int, error)
+}
+
 // handler serves one exported call: it decodes in and returns the response.
-type handler func(in []byte) (proto.Message, error)
+type handler func(in []byte) (message, error)
 
 // serve runs h and encodes its result, or its error or panic, as a
 // GuestReply into b.out, which it returns.
@@ -78,15 +90,19 @@ func (b *buffers) serve(h handler, in []byte) (out []byte) {
 }
 
 // appendPayload appends a GuestReply whose payload is msg.
-func appendPayload(out []byte, msg proto.Message) []byte {
-	n := proto.Size(msg)
+func appendPayload(out []byte, msg message) []byte {
+	n := msg.SizeVT()
 	out = protowire.AppendTag(out, replyPayloadField, protowire.BytesType)
 	out = protowire.AppendVarint(out, uint64(n))
-	res, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(out, msg)
-	if err != nil {
+	start := len(out)
+	out = append(out, make([]byte, n)...) // no allocation when out has room
+	if w, err := msg.MarshalToSizedBufferVT(out[start:]); err != nil || w != n {
+		if err == nil {
+			err = fmt.Errorf("wrote %d bytes of %d", w, n)
+		}
 		return appendError(out[:0], "encode reply: "+err.Error())
 	}
-	return res
+	return out
 }
 
 // appendError appends a GuestReply whose error is msg.
@@ -98,7 +114,7 @@ func appendError(out []byte, msg string) []byte {
 	return protowire.AppendString(out, msg)
 }
 
-func describe([]byte) (proto.Message, error) {
+func describe([]byte) (message, error) {
 	switch {
 	case reg.err != "":
 		return nil, errors.New(reg.err)
@@ -108,9 +124,9 @@ func describe([]byte) (proto.Message, error) {
 	return reg.info, nil
 }
 
-func configure(in []byte) (proto.Message, error) {
+func configure(in []byte) (message, error) {
 	req := new(cpv1.ConfigureRequest)
-	if err := proto.Unmarshal(in, req); err != nil {
+	if err := req.UnmarshalVT(in); err != nil {
 		return nil, fmt.Errorf("decode configure request: %w", err)
 	}
 	if reg.config != nil {
@@ -121,12 +137,12 @@ func configure(in []byte) (proto.Message, error) {
 	return new(cpv1.ConfigureResponse), nil
 }
 
-func plan(in []byte) (proto.Message, error) {
+func plan(in []byte) (message, error) {
 	if reg.planner == nil {
 		return nil, errors.New("guest: this plugin is not a planner")
 	}
 	req := new(cpv1.PlanRequest)
-	if err := proto.Unmarshal(in, req); err != nil {
+	if err := req.UnmarshalVT(in); err != nil {
 		return nil, fmt.Errorf("decode plan request: %w", err)
 	}
 	resp, err := reg.planner.Plan(req)
@@ -139,12 +155,12 @@ func plan(in []byte) (proto.Message, error) {
 	return resp, nil
 }
 
-func infer(in []byte) (proto.Message, error) {
+func infer(in []byte) (message, error) {
 	if reg.model == nil {
 		return nil, errors.New("guest: this plugin is not a model")
 	}
 	req := new(cpv1.InferRequest)
-	if err := proto.Unmarshal(in, req); err != nil {
+	if err := req.UnmarshalVT(in); err != nil {
 		return nil, fmt.Errorf("decode infer request: %w", err)
 	}
 	chunk, err := reg.model.Infer(req)
@@ -157,8 +173,5 @@ func infer(in []byte) (proto.Message, error) {
 	chunk.Done = true
 	return chunk, nil
 }
-
-// protoMessage is proto.Message, named for files that do not import proto.
-type protoMessage = proto.Message
 
 var errBadRequest = errors.New("guest: request is not in the buffer returned by cp_malloc")

@@ -83,6 +83,13 @@
 // are optional (without cp_configure, settings are ignored). The SDK
 // exports all of them.
 //
+// Messages are ordinary protobuf. The SDK encodes and decodes them with the
+// reflection-free code generated next to the contract
+// (sdk/proto/cloudphone/v1/plugin_vtproto.pb.go), which, unlike
+// protobuf-go, does not check that strings are valid UTF-8: a plugin
+// receives a request's strings as the host's caller wrote them, and the
+// host refuses a reply whose strings are not UTF-8 as a plugin error.
+//
 // A call that the plugin cannot serve (an unknown kind, a request that does
 // not decode, an error or a panic in plugin code) returns a GuestReply with
 // error set; it never traps. Only a fatal runtime error (out of memory, a

@@ -55,7 +55,7 @@ func call(h handler, ptr, size uint32) uint64 {
 	return pack(reply)
 }
 
-func badRequest([]byte) (protoMessage, error) { return nil, errBadRequest }
+func badRequest([]byte) (message, error) { return nil, errBadRequest }
 
 func addr(b []byte) uint32 {
 	if cap(b) == 0 {

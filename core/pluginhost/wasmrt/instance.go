@@ -78,7 +78,8 @@ type instance struct {
 	stack [2]uint64
 	// inPtr and inCap are the guest buffer from cp_malloc.
 	inPtr, inCap uint32
-	// buf is the host's encoding buffer.
+	// buf is the host's encoding buffer for messages without generated
+	// encoder (see writeRequest).
 	buf []byte
 
 	calls  int
@@ -158,24 +159,9 @@ func (in *instance) invoke(ctx context.Context, c call, req, resp proto.Message)
 		}
 		return in.reply(in.stack[0], resp)
 	}
-	buf, err := proto.MarshalOptions{}.MarshalAppend(in.buf[:0], req)
+	n, err := in.writeRequest(ctx, req)
 	if err != nil {
-		return &GuestError{Message: "encode request: " + err.Error()}
-	}
-	if cap(buf) <= keepBufferSize {
-		in.buf = buf
-	} else {
-		in.buf = nil
-	}
-	n := uint32(len(buf))
-	if len(buf) > maxRequestSize {
-		return &GuestError{Message: fmt.Sprintf("request is %d bytes, more than the %d allowed", len(buf), maxRequestSize)}
-	}
-	if err := in.ensureBuffer(ctx, n); err != nil {
 		return err
-	}
-	if !in.mem.Write(in.inPtr, buf) {
-		return fmt.Errorf("%w: request buffer %#x+%d is outside memory", ErrTrapped, in.inPtr, n)
 	}
 	in.stack[0], in.stack[1] = uint64(in.inPtr), uint64(n)
 	if err := fn.CallWithStack(ctx, in.stack[:]); err != nil {
@@ -191,6 +177,76 @@ func (in *instance) invoke(ctx context.Context, c call, req, resp proto.Message)
 		if err := in.free.CallWithStack(ctx, in.stack[:]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// vtMessage is a message of sdk/proto with its generated, reflection-free
+// encoder (plugin_vtproto.pb.go).
+type vtMessage interface {
+	SizeVT() int
+	MarshalToSizedBufferVT(dAtA []byte) (int, error)
+}
+
+// writeRequest encodes req into the guest's request buffer, growing it
+// first if needed, and returns its length. A message of sdk/proto is
+// encoded by its generated code straight into guest memory; any other
+// message by protobuf-go, through in.buf.
+func (in *instance) writeRequest(ctx context.Context, req proto.Message) (uint32, error) {
+	vt, ok := req.(vtMessage)
+	if !ok {
+		return in.writeRequestProto(ctx, req)
+	}
+	size := vt.SizeVT()
+	if err := checkRequestSize(size); err != nil {
+		return 0, err
+	}
+	n := uint32(size)
+	if err := in.ensureBuffer(ctx, n); err != nil {
+		return 0, err
+	}
+	view, ok := in.mem.Read(in.inPtr, n)
+	if !ok {
+		return 0, fmt.Errorf("%w: request buffer %#x+%d is outside memory", ErrTrapped, in.inPtr, n)
+	}
+	if w, err := vt.MarshalToSizedBufferVT(view); err != nil || w != size {
+		if err == nil {
+			err = fmt.Errorf("wrote %d bytes of %d", w, size)
+		}
+		return 0, &GuestError{Message: "encode request: " + err.Error()}
+	}
+	return n, nil
+}
+
+// writeRequestProto is writeRequest for a message without generated
+// encoder.
+func (in *instance) writeRequestProto(ctx context.Context, req proto.Message) (uint32, error) {
+	buf, err := proto.MarshalOptions{}.MarshalAppend(in.buf[:0], req)
+	if err != nil {
+		return 0, &GuestError{Message: "encode request: " + err.Error()}
+	}
+	if cap(buf) <= keepBufferSize {
+		in.buf = buf
+	} else {
+		in.buf = nil
+	}
+	if err := checkRequestSize(len(buf)); err != nil {
+		return 0, err
+	}
+	n := uint32(len(buf))
+	if err := in.ensureBuffer(ctx, n); err != nil {
+		return 0, err
+	}
+	if !in.mem.Write(in.inPtr, buf) {
+		return 0, fmt.Errorf("%w: request buffer %#x+%d is outside memory", ErrTrapped, in.inPtr, n)
+	}
+	return n, nil
+}
+
+// checkRequestSize refuses a request larger than the guest accepts.
+func checkRequestSize(n int) error {
+	if n > maxRequestSize {
+		return &GuestError{Message: fmt.Sprintf("request is %d bytes, more than the %d allowed", n, maxRequestSize)}
 	}
 	return nil
 }
@@ -236,11 +292,24 @@ func (in *instance) reply(packed uint64, resp proto.Message) error {
 	if msg != "" {
 		return &GuestError{Message: msg}
 	}
-	// Unmarshal copies every string and bytes field out of guest memory.
+	// Unmarshal copies every string and bytes field out of guest memory,
+	// and checks that strings are valid UTF-8.
 	if err := proto.Unmarshal(payload, resp); err != nil {
+		// The SDK's generated encoder does not check UTF-8: a reply that
+		// is well-formed but for that is the plugin's error, as it was
+		// when guests encoded with protobuf-go, and keeps the instance.
+		if u, ok := resp.(vtUnmarshaler); ok && u.UnmarshalVT(payload) == nil {
+			proto.Reset(resp)
+			return &GuestError{Message: "encode reply: " + err.Error()}
+		}
 		return fmt.Errorf("%w: decode reply: %v", ErrTrapped, err)
 	}
 	return nil
+}
+
+// vtUnmarshaler is a message of sdk/proto with its generated decoder.
+type vtUnmarshaler interface {
+	UnmarshalVT(dAtA []byte) error
 }
 
 // decodeReply splits an encoded GuestReply into its payload and error

@@ -159,6 +159,7 @@ func TestGuestErrorsKeepInstance(t *testing.T) {
 		{"panic", "panic: boom"},
 		{"nil", "nil pointer dereference"},
 		{"error", "planner refused"},
+		{"utf8", "invalid UTF-8"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.instruction, func(t *testing.T) {
@@ -175,8 +176,8 @@ func TestGuestErrorsKeepInstance(t *testing.T) {
 	if _, err := m.Plan(ctx, screenReq("ok", 1)); err != nil {
 		t.Fatalf("Plan after errors: %v", err)
 	}
-	if st := m.Stats(); st.Trapped != 0 || st.Instances != 1 || st.Errors != 3 {
-		t.Errorf("Stats = %+v, want 1 instance, 3 errors, none trapped", st)
+	if st := m.Stats(); st.Trapped != 0 || st.Instances != 1 || st.Errors != 4 {
+		t.Errorf("Stats = %+v, want 1 instance, 4 errors, none trapped", st)
 	}
 }
 

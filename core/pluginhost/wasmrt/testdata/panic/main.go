@@ -1,5 +1,6 @@
 // Command panic is a test planner that panics when the instruction is
-// "panic", dereferences nil for "nil", and otherwise finishes. It is also a
+// "panic", dereferences nil for "nil", replies with a string that is not
+// UTF-8 for "utf8", and otherwise finishes. It is also a
 // Configurer that rejects the settings {"bad": true}.
 package main
 
@@ -36,6 +37,8 @@ func (planner) Plan(req *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
 		return nil, errors.New("planner refused")
 	case "settings":
 		return &cpv1.PlanResponse{Thinking: settings}, nil
+	case "utf8":
+		return &cpv1.PlanResponse{Thinking: "\xff\xfe"}, nil
 	}
 	return &cpv1.PlanResponse{Result: &cpv1.PlanResponse_Finish{Finish: &cpv1.Finish{Message: "done", Success: true}}}, nil
 }
