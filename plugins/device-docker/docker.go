@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/container"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -291,7 +292,13 @@ func (d *docker) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*cp
 		cs.devices = set.gpuDevices
 	}
 	cid, hp, err := d.start(ctx, eng, cs)
-	if err != nil {
+	switch {
+	case err == nil:
+	case errors.Is(err, errUnreachable):
+		return nil, status.Errorf(codes.Unavailable, "device-docker: provision: %v", err)
+	case cerrdefs.IsNotFound(err):
+		return nil, status.Errorf(codes.FailedPrecondition, "device-docker: provision: %v", err)
+	default:
 		return nil, fmt.Errorf("device-docker: provision: %w", err)
 	}
 	dev := d.newDevice(id, cid, hp, labels)

@@ -222,6 +222,10 @@ func TestProvisionErrors(t *testing.T) {
 			t.Errorf("Provision(%v): %v, want InvalidArgument", opts, err)
 		}
 	}
+	// An image the engine lacks, with pulling off.
+	if _, err := d.Provision(ctx, &cpv1.ProvisionRequest{Options: map[string]string{"image": "localhost/no-such-image:test"}}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("Provision of a missing image: %v, want FailedPrecondition", err)
+	}
 	// A command that exits at once: provisioning fails and leaves nothing.
 	cfg := testConfig(t, pm.endpoint, "errors", func(c map[string]any) { c["command"] = []string{"/cloudphone", "no-such-command"} })
 	if err := d.Configure(ctx, []byte(cfg)); err != nil {
