@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/node"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
+	"github.com/openautoglm/cloudphone/core/pool"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -25,7 +27,7 @@ type runFlags struct {
 	maxSteps                        int
 	deadline                        time.Duration
 	asJSON                          bool
-	wait                            time.Duration
+	wait, deviceWait                time.Duration
 }
 
 // planners maps --planner short names onto plugin names.
@@ -38,8 +40,10 @@ func newRunCmd(g *globals) *cobra.Command {
 		Short: "Carry out an instruction on a phone and print each step",
 		Long: `run starts the runtime in-process with the config (by default: simulated
 phones from the device-sim plugin and the offline planner-intent planner, no
-GPU), picks a ready phone, and runs the instruction, printing every step as
-it happens. It exits 0 when the task succeeds, 1 with the reason otherwise.
+GPU), leases a phone from the device pool (tenant "default"), and runs the
+instruction, printing every step as it happens. It exits 0 when the task
+succeeds, 1 with the reason otherwise: also when the phone fails mid-task
+and the pool takes the lease back.
 
   cloudphone run "打开设置然后打开飞行模式"
   cloudphone run --json "open WeChat and send 张三 a message saying hi"`,
@@ -49,14 +53,15 @@ it happens. It exits 0 when the task succeeds, 1 with the reason otherwise.
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.device, "device", "", "device id (default: the first ready device of --backend)")
-	fl.StringVar(&f.backend, "backend", "device-sim", "device backend plugin")
+	fl.StringVar(&f.device, "device", "", `device: "<backend>/<id>" or an id (default: any free device)`)
+	fl.StringVar(&f.backend, "backend", "", "device backend plugin (default: any enabled in devices.backends)")
 	fl.StringVar(&f.planner, "planner", "intent", "planner: intent, autoglm, or a planner plugin's name")
 	fl.StringVar(&f.model, "model", "", "model plugin for planners that need inference")
 	fl.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "stop after this many steps")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "give up after this long")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON event per line")
 	fl.DurationVar(&f.wait, "plugin-wait", 60*time.Second, "how long to wait for the plugins to load")
+	fl.DurationVar(&f.deviceWait, "device-wait", 60*time.Second, "how long to wait for a free device")
 	addNodeFlags(cmd)
 	return cmd
 }
@@ -84,25 +89,45 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	if p, ok := planners[planner]; ok {
 		planner = p
 	}
-	for _, name := range []string{planner, f.backend} {
+	names := []string{planner}
+	if f.backend != "" {
+		names = append(names, f.backend)
+	}
+	for _, name := range names {
 		if err := waitActive(ctx, n.Host, name, f.wait); err != nil {
 			return err
 		}
 	}
-	dev, err := pickDevice(ctx, n.Host, f.backend, f.device)
+	task := agent.Task{ID: fmt.Sprintf("run-%d", time.Now().UnixNano()), Instruction: instruction, Planner: planner,
+		Model: f.model, Tenant: pool.DefaultTenant, MaxSteps: f.maxSteps, Deadline: time.Now().Add(f.deadline),
+		Lang: langOf(instruction)}
+	lease, err := leaseDevice(ctx, n.Pool, f, task)
 	if err != nil {
 		return err
 	}
+	defer lease.Release()
 	out := os.Stdout
 	r := &agent.Runner{Planners: n.Host, Models: n.Host, OnEvent: func(e agent.Event) { printEvent(out, e, f.asJSON) }}
-	task := agent.Task{ID: fmt.Sprintf("run-%d", time.Now().UnixNano()), Instruction: instruction, Planner: planner,
-		Model: f.model, MaxSteps: f.maxSteps, Deadline: time.Now().Add(f.deadline), Lang: langOf(instruction)}
 	if !f.asJSON {
-		fmt.Fprintf(out, "task %s on %s/%s with %s\n", instruction, f.backend, dev.ID, planner)
+		fmt.Fprintf(out, "task %s on %s with %s\n", instruction, lease.Device, planner)
 	}
-	res, err := r.Run(ctx, task, dev)
+	// A lease lost mid-task (the phone died, its backend went away) ends
+	// the task with the pool's reason.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case err := <-lease.Lost():
+			cancel(err)
+		case <-ctx.Done():
+		}
+	}()
+	res, err := r.Run(ctx, task, lease)
 	if err != nil {
 		return err
+	}
+	if lost := lease.Err(); lost != nil {
+		return &exitError{code: 1, err: fmt.Errorf("task failed: device %s: %w", lease.Device, lost)}
 	}
 	if res.Status != agent.StatusSucceeded {
 		return &exitError{code: 1, err: fmt.Errorf("task %s: %s", res.Status, res.Message)}
@@ -152,26 +177,29 @@ func waitActive(ctx context.Context, h *pluginhost.Host, name string, limit time
 	}
 }
 
-// pickDevice chooses the device: the one named, or the backend's first
-// ready device.
-func pickDevice(ctx context.Context, h *pluginhost.Host, backend, id string) (agent.PluginDevice, error) {
-	var list *cpv1.ListResponse
-	err := h.WithDevice(backend, func(d pluginhost.Device) (err error) {
-		list, err = d.List(ctx, &cpv1.ListRequest{})
-		return err
-	})
-	if err != nil {
-		return agent.PluginDevice{}, fmt.Errorf("list devices of %s: %w", backend, err)
-	}
-	for _, d := range list.GetDevices() {
-		if (id == "" && d.GetState() == cpv1.DeviceState_DEVICE_STATE_READY) || d.GetId() == id {
-			return agent.PluginDevice{Backends: h, Backend: backend, ID: d.GetId()}, nil
+// leaseDevice leases the task's device from the pool: the one --device
+// names, or any free one of --backend (or of any enabled backend).
+func leaseDevice(ctx context.Context, p *pool.Pool, f *runFlags, task agent.Task) (*pool.Lease, error) {
+	if f.backend != "" {
+		enabled := slices.ContainsFunc(p.Backends(), func(b pool.BackendStatus) bool { return b.Name == f.backend })
+		if !enabled {
+			return nil, fmt.Errorf("device backend %s is not in the pool: enable it with devices.backends.%s.enabled: true", f.backend, f.backend)
 		}
 	}
-	if id != "" {
-		return agent.PluginDevice{}, fmt.Errorf("device %q not found on %s", id, backend)
+	req := pool.Request{Tenant: task.Tenant, Owner: task.ID, TTL: f.deadline + time.Minute}
+	if f.backend != "" {
+		req.Labels = map[string]string{"backend": f.backend}
 	}
-	return agent.PluginDevice{}, fmt.Errorf("no ready device on %s %s", backend, list.GetBackendStatus())
+	if req.DeviceID = f.device; f.device != "" && f.backend != "" && !strings.Contains(f.device, "/") {
+		req.DeviceID = f.backend + "/" + f.device
+	}
+	lctx, cancel := context.WithTimeout(ctx, f.deviceWait)
+	defer cancel()
+	l, err := p.Lease(lctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("no device for the task: %w", err)
+	}
+	return l, nil
 }
 
 func langOf(s string) string {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost"
+	"github.com/openautoglm/cloudphone/core/pool"
 )
 
 // PluginLister is what the API needs of the plugin host.
@@ -18,9 +19,17 @@ type PluginLister interface {
 	Status() []pluginhost.Status
 }
 
+// DeviceLister is what the API needs of the device pool.
+type DeviceLister interface {
+	Devices() []pool.DeviceStatus
+	Backends() []pool.BackendStatus
+}
+
 // Server is the HTTP API.
 type Server struct {
 	Plugins PluginLister
+	// Devices, when set, serves /api/v1/devices and /api/v1/backends.
+	Devices DeviceLister
 	Logger  *slog.Logger
 
 	srv *http.Server
@@ -34,6 +43,8 @@ func (s *Server) Handler() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	mux.HandleFunc("GET /api/v1/plugins", s.listPlugins)
+	mux.HandleFunc("GET /api/v1/devices", s.listDevices)
+	mux.HandleFunc("GET /api/v1/backends", s.listBackends)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -48,6 +59,27 @@ func (s *Server) listPlugins(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	writeJSON(w, http.StatusOK, st)
+}
+
+// listDevices serves the pool's devices: a JSON array of objects with id,
+// backend, labels, state, lease (null when free) and health.
+func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
+	if s.Devices == nil {
+		WriteError(w, http.StatusServiceUnavailable, "unavailable", "this server has no device pool")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Devices.Devices())
+}
+
+// listBackends serves the enabled device backends: plugin state, the
+// backend's own status (an unreachable engine shows here), device counts
+// and elastic sizing bounds.
+func (s *Server) listBackends(w http.ResponseWriter, r *http.Request) {
+	if s.Devices == nil {
+		WriteError(w, http.StatusServiceUnavailable, "unavailable", "this server has no device pool")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.Devices.Backends())
 }
 
 // Listen binds addr. It is separate from Serve so callers learn the real

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -17,6 +18,7 @@ import (
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
+	"github.com/openautoglm/cloudphone/core/pool"
 )
 
 // Options say where a Node's config comes from.
@@ -38,6 +40,8 @@ type Options struct {
 // Node is one running cloudphone node.
 type Node struct {
 	Host *pluginhost.Host
+	// Pool lends the devices of the enabled backends (devices.backends).
+	Pool *pool.Pool
 	API  *api.Server
 
 	log      *slog.Logger
@@ -104,12 +108,48 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 		}),
 		Pins:         func() map[string]string { return cw.Current().Plugins.Pin },
 		PluginConfig: func(name string) []byte { return cw.Current().PluginConfigJSON(name) },
+		OnEvent:      n.pluginEvent,
 		Logger:       log,
 	})
 	// The host closes before the runtime its modules run on.
 	n.closers = append(n.closers, n.Host.Close)
-	n.API = &api.Server{Plugins: n.Host, Logger: log}
+	p, err := pool.New(pool.Options{Backends: n.Host, Config: cfg.Devices, Logger: log, PluginState: n.pluginState})
+	if err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
+	n.Pool = p
+	// The pool closes (telling lease holders) before the host.
+	n.closers = append(n.closers, func(context.Context) error { return p.Close() })
+	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Logger: log}
 	return n, nil
+}
+
+// pluginEvent has the pool read a backend's devices as soon as its plugin
+// (re)loads. It runs under the host's lock: it only signals.
+func (n *Node) pluginEvent(ev pluginhost.Event) {
+	switch ev.Action {
+	case pluginhost.ActionLoaded, pluginhost.ActionSwapped, pluginhost.ActionRecovered:
+		if n.Pool != nil {
+			n.Pool.SyncSoon()
+		}
+	}
+}
+
+// pluginState reports a backend plugin's state for the pool's backend
+// status.
+func (n *Node) pluginState(name string) (string, string) {
+	for _, s := range n.Host.Status() {
+		if s.Name == name && s.State != pluginhost.StateRejected {
+			return s.State, s.Error
+		}
+	}
+	for _, s := range n.Host.Status() {
+		if s.Name == name {
+			return s.State, s.Error
+		}
+	}
+	return "not loaded", "no plugin of this name in the plugin directory"
 }
 
 // Config is the running config.
@@ -123,6 +163,7 @@ func (n *Node) Start(ctx context.Context, listen bool) error {
 	if err := n.Host.LoadDir(ctx); err != nil {
 		n.log.Warn("some plugins were rejected", "error", err)
 	}
+	n.Pool.Start(ctx)
 	w, err := n.Host.Watch(ctx, pluginhost.WatchOptions{Debounce: cfg.Plugins.Debounce})
 	if err != nil {
 		return err
@@ -175,6 +216,11 @@ func (n *Node) configChanged(old, next *config.Config) {
 				seen[name] = true
 				names = append(names, name)
 			}
+		}
+	}
+	if n.Pool != nil && slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "devices.") }) {
+		if err := n.Pool.SetConfig(next.Devices); err != nil {
+			n.log.Error("device pool settings not applied", "error", err)
 		}
 	}
 	if n.Host != nil && len(names) > 0 {
