@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -117,5 +118,56 @@ func TestAPIVersion(t *testing.T) {
 				t.Errorf("request paths %v; want the last under %s", paths, c.want)
 			}
 		})
+	}
+}
+
+// TestEmulatorPortsAvoided: when the engine publishes adb on one of the
+// ports the adb server scans for emulators (5555–5585), the container is
+// replaced until it does not (a fake engine, since a real one picks from
+// the ephemeral range).
+func TestEmulatorPortsAvoided(t *testing.T) {
+	var mu sync.Mutex
+	created, removed := 0, []string{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Api-Version", "1.41")
+		w.Header().Set("Content-Type", "application/json")
+		p := strings.TrimPrefix(r.URL.Path, "/v1.41")
+		switch {
+		case p == "/_ping" || r.URL.Path == "/_ping":
+			_, _ = w.Write([]byte("OK"))
+		case p == "/containers/create":
+			created++
+			_, _ = fmt.Fprintf(w, `{"Id":"c%d","Warnings":[]}`, created)
+		case strings.HasSuffix(p, "/start"):
+			w.WriteHeader(http.StatusNoContent)
+		case strings.HasSuffix(p, "/json"):
+			id := strings.TrimSuffix(strings.TrimPrefix(p, "/containers/"), "/json")
+			port := "40000"
+			if id != "c3" {
+				port = "5560"
+			}
+			_, _ = fmt.Fprintf(w, `{"Id":%q,"State":{"Status":"running","Running":true},"NetworkSettings":{"Ports":{"6100/tcp":[{"HostIp":"127.0.0.1","HostPort":%q}]}}}`, id, port)
+		case r.Method == http.MethodDelete:
+			removed = append(removed, strings.TrimPrefix(p, "/containers/"))
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	eng := newEngine("tcp://"+strings.TrimPrefix(srv.URL, "http://"), "", testLog)
+	defer eng.Close()
+	d := newDocker(testLog)
+	defer d.Close()
+	cid, port, err := d.start(context.Background(), eng, createSpec{name: "x", image: "img", adbPort: 6100})
+	if err != nil || cid != "c3" || port != 40000 {
+		t.Fatalf("start: %s, %d, %v; want c3 on 40000", cid, port, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(removed, ",") != "c1,c2" {
+		t.Errorf("removed %v, want c1,c2", removed)
 	}
 }
