@@ -314,3 +314,26 @@ func TestSizeCache(t *testing.T) {
 		t.Fatal("Forget kept the size")
 	}
 }
+
+func TestDumpUITTY(t *testing.T) {
+	_, dev := startPhone(t)
+	ctx := ctx10(t)
+	tty, err := android.DumpUI(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := android.DumpUITTY(ctx, dev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tty != file {
+		t.Errorf("the two dumps differ:\n%.200s\n%.200s", tty, file)
+	}
+	obs, err := android.Observe(ctx, dev, android.ObserveOptions{UIDumpTTY: true, SkipScreenshot: true})
+	if err != nil || obs.GetUiXml() != file {
+		t.Errorf("Observe with UIDumpTTY: %v", err)
+	}
+	if out, _, _, err := dev.Shell(ctx, "ls /data/local/tmp"); err != nil || strings.Contains(string(out), "cloudphone-ui") {
+		t.Errorf("dump files left behind: %q %v", out, err)
+	}
+}

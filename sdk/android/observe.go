@@ -3,6 +3,7 @@ package android
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -18,11 +19,12 @@ import (
 // Commands Observe sends.
 const (
 	screencapCmd = "screencap -p"
-	// uiTTYCmd dumps the hierarchy to the shell's output; where that is
-	// not supported (some Android 11+ builds refuse /dev/tty), uiFileCmd
-	// dumps to a file and prints it.
-	uiTTYCmd   = "uiautomator dump /dev/tty"
-	uiFileCmd  = "uiautomator dump /sdcard/window_dump.xml >/dev/null && cat /sdcard/window_dump.xml"
+	// uiTTYCmd dumps the hierarchy to the shell's output, where the
+	// device supports it (some Android 11+ builds refuse /dev/tty).
+	uiTTYCmd = "uiautomator dump /dev/tty"
+	// uiDir holds the per-call dump files of DumpUI (writable by the
+	// shell user on every Android).
+	uiDir      = "/data/local/tmp/"
 	focusCmd   = "dumpsys window | grep -E 'mCurrentFocus|mFocusedApp'"
 	wmSizeCmd  = "wm size"
 	hierarchyE = "</hierarchy>"
@@ -40,6 +42,11 @@ type ObserveOptions struct {
 	// AppName names a package for Observation.current_app_name; nil uses
 	// the built-in table (AppName). Return "" for unknown packages.
 	AppName func(pkg string) string
+	// UIDumpTTY dumps the UI hierarchy to /dev/tty (DumpUITTY) instead
+	// of through a file (DumpUI, the default). Both take one stream; the
+	// file works on every Android version and measured faster on the
+	// simulated phone.
+	UIDumpTTY bool
 	// Sequential runs the commands one after another instead of as
 	// concurrent streams (for devices or links that handle one stream at
 	// a time, and for comparison).
@@ -77,7 +84,11 @@ func Observe(ctx context.Context, dev adb.Device, opts ObserveOptions) (*cpv1.Ob
 	}
 	if !opts.SkipUI {
 		jobs = append(jobs, func() error {
-			xml, err := DumpUI(ctx, dev)
+			dump := DumpUI
+			if opts.UIDumpTTY {
+				dump = DumpUITTY
+			}
+			xml, err := dump(ctx, dev)
 			if err != nil {
 				return err
 			}
@@ -175,17 +186,14 @@ func runGrep(ctx context.Context, dev adb.Device, cmd string) (string, error) {
 }
 
 // DumpUI returns the UI hierarchy as `uiautomator dump` writes it,
-// trimmed to the XML document: dumped to the shell's output where the
-// device allows it, otherwise through /sdcard/window_dump.xml.
+// trimmed to the XML document: dumped to a file of its own under
+// /data/local/tmp (concurrent dumps do not share one), printed and
+// removed, in one shell command.
 func DumpUI(ctx context.Context, dev adb.Device) (string, error) {
-	out, err := run(ctx, dev, uiTTYCmd)
-	if xml, ok := hierarchy(out); ok && err == nil {
-		return xml, nil
-	}
-	if ctx.Err() != nil {
-		return "", fmt.Errorf("ui dump: %w", ctx.Err())
-	}
-	out, err = run(ctx, dev, uiFileCmd)
+	var rnd [8]byte
+	_, _ = rand.Read(rnd[:])
+	f := uiDir + "cloudphone-ui-" + hex.EncodeToString(rnd[:]) + ".xml"
+	out, err := run(ctx, dev, "uiautomator dump "+f+" >/dev/null && cat "+f+" && rm -f "+f)
 	if err != nil {
 		return "", fmt.Errorf("ui dump: %w", err)
 	}
@@ -194,6 +202,19 @@ func DumpUI(ctx context.Context, dev adb.Device) (string, error) {
 		return "", fmt.Errorf("ui dump: no hierarchy in %d bytes of output: %q", len(out), clip([]byte(out), 120))
 	}
 	return xml, nil
+}
+
+// DumpUITTY returns the UI hierarchy dumped to /dev/tty, falling back to
+// DumpUI where the device refuses that.
+func DumpUITTY(ctx context.Context, dev adb.Device) (string, error) {
+	out, _, code, err := dev.Shell(ctx, uiTTYCmd)
+	if err != nil {
+		return "", fmt.Errorf("ui dump: %w", err)
+	}
+	if xml, ok := hierarchy(string(out)); ok && code == 0 {
+		return xml, nil
+	}
+	return DumpUI(ctx, dev)
 }
 
 // hierarchy cuts the XML document out of uiautomator's output, which
