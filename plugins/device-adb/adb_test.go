@@ -16,6 +16,7 @@ import (
 
 	"github.com/openautoglm/cloudphone/plugins/device-sim/fleet"
 	"github.com/openautoglm/cloudphone/plugins/device-sim/phone"
+	"github.com/openautoglm/cloudphone/sdk/adb/adbd"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -151,6 +152,20 @@ func TestServer(t *testing.T) {
 		}
 		return nil
 	})
+
+	// A phone that does not accept the server's key: UNHEALTHY.
+	stranger := startFleet(t, 1, func(o *fleet.Options) { o.Auth = adbd.NewAuth() }).Devices()[0]
+	_, _ = s.run(t, "connect", stranger.Serial)
+	checkFor(t, 15*time.Second, 50*time.Millisecond, func() error {
+		list, _ := listed(t, b)
+		if info := list[stranger.Serial]; info.GetState() != cpv1.DeviceState_DEVICE_STATE_UNHEALTHY || info.GetLabels()["adb_state"] != "unauthorized" {
+			return fmt.Errorf("unauthorized phone listed as %v", info)
+		}
+		return nil
+	})
+	if _, err := b.Observe(ctx30(t), &cpv1.ObserveRequest{DeviceId: stranger.Serial}); status.Code(err) != codes.Unavailable {
+		t.Errorf("Observe of an unauthorized phone: %v, want Unavailable", err)
+	}
 }
 
 // TestNoServer: no adb server answering is a backend status, not a

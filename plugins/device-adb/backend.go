@@ -72,6 +72,7 @@ type backend struct {
 	direct       map[string]*device // by address
 	server       map[string]*device // by serial
 	serverStatus string             // why the adb server cannot be used; "" when it answers
+	sc           *adb.ServerClient  // the tracked server; nil when discovery is off
 	stopTrack    func()             // stops the tracker and waits for it
 }
 
@@ -84,7 +85,7 @@ func newBackend(log *slog.Logger) *backend {
 // phone, and a changed adb_server restarts discovery. Settings that
 // cannot apply (bad JSON, a key that cannot be read or created) are
 // refused and the old ones stay.
-func (b *backend) Configure(ctx context.Context, configJSON []byte) error {
+func (b *backend) Configure(_ context.Context, configJSON []byte) error {
 	set, err := parseConfig(configJSON)
 	if err != nil {
 		return err
@@ -126,7 +127,7 @@ func (b *backend) Configure(ctx context.Context, configJSON []byte) error {
 			b.sizes.Forget(serial)
 		}
 		clear(b.server)
-		b.serverStatus = ""
+		b.serverStatus, b.sc = "", nil
 	}
 	b.set, b.keys, b.configured = set, keys, true
 	b.mu.Unlock()
@@ -144,7 +145,6 @@ func (b *backend) Configure(ctx context.Context, configJSON []byte) error {
 		b.log.Info("device-adb: labels changed; applied live")
 	}
 	b.log.Info("device-adb: configured", "adb_server", set.server, "addresses", len(set.addresses), "adb_key", set.keyPath)
-	_ = ctx
 	return nil
 }
 
@@ -171,6 +171,9 @@ func (b *backend) startTracker(addr string) {
 	b.stopTrack = func() { cancel(); <-done }
 	b.mu.Unlock()
 	sc := &adb.ServerClient{Addr: addr}
+	b.mu.Lock()
+	b.sc = sc
+	b.mu.Unlock()
 	go func() {
 		defer close(done)
 		backoff := minTrackBackoff
@@ -225,6 +228,7 @@ func (b *backend) setServerDevices(ctx context.Context, sc *adb.ServerClient, li
 		d.mu.Lock()
 		if d.state != e.State && e.State != "device" {
 			d.info = nil // re-read after it comes back
+			b.sizes.Forget(e.Serial)
 		}
 		d.state = e.State
 		d.mu.Unlock()
@@ -234,6 +238,39 @@ func (b *backend) setServerDevices(ctx context.Context, sc *adb.ServerClient, li
 			delete(b.server, serial)
 			b.sizes.Forget(serial)
 			b.log.Info("device-adb: device gone", "device", serial)
+		}
+	}
+}
+
+// refreshServerStates re-reads the states of server devices that are
+// not ready from host:devices: adb 29 does not tell trackers when a
+// device goes from offline to unauthorized (or back).
+func (b *backend) refreshServerStates(ctx context.Context) {
+	b.mu.Lock()
+	sc, stale := b.sc, false
+	for _, d := range b.server {
+		d.mu.Lock()
+		stale = stale || d.state != "device"
+		d.mu.Unlock()
+	}
+	b.mu.Unlock()
+	if sc == nil || !stale {
+		return
+	}
+	list, err := sc.Devices(ctx)
+	if err != nil {
+		return // the tracker reports an unreachable server
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.sc != sc {
+		return
+	}
+	for _, e := range list {
+		if d := b.server[e.Serial]; d != nil {
+			d.mu.Lock()
+			d.state = e.State
+			d.mu.Unlock()
 		}
 	}
 }

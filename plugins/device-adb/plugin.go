@@ -45,6 +45,7 @@ func unknownDevice(id string) error {
 func deviceErr(op string, d *device, err error) error {
 	msg := fmt.Sprintf("device-adb: %s %s: %v", op, d.id, err)
 	var ne net.Error
+	var se *adb.ServerError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return fmt.Errorf("device-adb: %s %s: %w", op, d.id, err)
@@ -52,7 +53,7 @@ func deviceErr(op string, d *device, err error) error {
 		return status.Error(codes.FailedPrecondition, msg)
 	case errors.Is(err, adb.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed),
-		errors.As(err, &ne):
+		errors.As(err, &ne), errors.As(err, &se):
 		return status.Error(codes.Unavailable, msg)
 	}
 	return fmt.Errorf("device-adb: %s %s: %w", op, d.id, err)
@@ -141,6 +142,8 @@ func truncate(s string, n int) string {
 // server's devices. An adb server that does not answer shows in
 // backend_status.
 func (b *backend) List(ctx context.Context, _ *cpv1.ListRequest) (*cpv1.ListResponse, error) {
+	b.ensure(ctx)
+	b.refreshServerStates(ctx)
 	devs, set, serverStatus := b.devices(ctx)
 	out := &cpv1.ListResponse{Devices: make([]*cpv1.DeviceInfo, len(devs)), BackendStatus: serverStatus}
 	sem := make(chan struct{}, listParallel)
@@ -223,6 +226,9 @@ func (b *backend) Shell(ctx context.Context, req *cpv1.ShellRequest) (*cpv1.Shel
 	d, err := b.lookup(ctx, req.GetDeviceId())
 	if err != nil {
 		return nil, err
+	}
+	if strings.TrimSpace(req.GetCommand()) == "" {
+		return nil, status.Error(codes.InvalidArgument, "device-adb: shell: no command")
 	}
 	timeout := defaultShellTimeout
 	if ms := req.GetTimeoutMs(); ms > 0 {
