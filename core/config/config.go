@@ -24,6 +24,7 @@ type Config struct {
 	Log     LogConfig     `koanf:"log"`
 	Cluster ClusterConfig `koanf:"cluster"`
 	Devices DevicesConfig `koanf:"devices"`
+	Cache   CacheConfig   `koanf:"cache"`
 }
 
 // APIConfig is the HTTP API section.
@@ -111,6 +112,7 @@ func Default() *Config {
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Cluster: ClusterConfig{NATSURL: ""},
 		Devices: defaultDevices(),
+		Cache:   defaultCache(),
 	}
 }
 

@@ -188,7 +188,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown key", "api:\n  listn: 127.0.0.1:8080\n", nil, nil,
 			[]string{"config cloudphone.yaml:2: api.listn: unknown key (did you mean api.listen?)"}},
 		{"unknown section", "\n\nphonez:\n  count: 3\n", nil, nil,
-			[]string{"cloudphone.yaml:3: phonez: unknown section (known sections: api, plugins, data, log, cluster, devices)"}},
+			[]string{"cloudphone.yaml:3: phonez: unknown section (known sections: api, plugins, data, log, cluster, devices, cache)"}},
 		{"unknown key in a backend", "devices:\n  backends:\n    device-sim:\n      mx: 3\n", nil, nil,
 			[]string{"cloudphone.yaml:4: devices.backends.device-sim.mx: unknown key (did you mean devices.backends.device-sim.max?)"}},
 		{"backend min over max", "devices:\n  backends:\n    device-sim:\n      min: 3\n      max: 2\n", nil, nil,

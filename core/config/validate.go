@@ -38,6 +38,7 @@ func (c *Config) validate() []problem {
 	c.Log.validate(&v)
 	c.Cluster.validate(&v)
 	c.Devices.validate(&v)
+	c.Cache.validate(&v)
 	return v.problems
 }
 

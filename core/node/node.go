@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
@@ -44,6 +45,7 @@ type Node struct {
 	Pool *pool.Pool
 	API  *api.Server
 
+	models   *cache.Models
 	log      *slog.Logger
 	cfg      *config.Watcher
 	rt       *wasmrt.Runtime
@@ -113,6 +115,14 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 	})
 	// The host closes before the runtime its modules run on.
 	n.closers = append(n.closers, n.Host.Close)
+	inf, err := cache.NewInference(inferenceOptions(cfg.Cache))
+	if err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
+	n.closers = append(n.closers, func(context.Context) error { inf.Close(); return nil })
+	n.models = cache.NewModels(n.Host, inf, log)
+	n.models.SetEnabled(cfg.Cache.Enabled)
 	p, err := pool.New(pool.Options{Backends: n.Host, Config: cfg.Devices, Logger: log, PluginState: n.pluginState})
 	if err != nil {
 		n.Close(ctx)
@@ -154,6 +164,15 @@ func (n *Node) pluginState(name string) (string, string) {
 
 // Config is the running config.
 func (n *Node) Config() *config.Config { return n.cfg.Current() }
+
+// Models is what agents infer through: the plugin host behind the
+// inference cache (cache.*). Give it to agent.Runner.Models in place of
+// Host.
+func (n *Node) Models() *cache.Models { return n.models }
+
+func inferenceOptions(c config.CacheConfig) cache.InferenceOptions {
+	return cache.InferenceOptions{MaxBytes: int64(c.InferenceMaxMiB) << 20, TTL: c.InferenceTTL}
+}
 
 // Start loads the plugin directory, starts watching it and binds the API
 // listener (when listen is true). Plugins that fail to load are reported
@@ -221,6 +240,13 @@ func (n *Node) configChanged(old, next *config.Config) {
 	if n.Pool != nil && slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, "devices.") }) {
 		if err := n.Pool.SetConfig(next.Devices); err != nil {
 			n.log.Error("device pool settings not applied", "error", err)
+		}
+	}
+	if n.models != nil {
+		n.models.SetEnabled(next.Cache.Enabled)
+		n.models.Cache().Resize(inferenceOptions(next.Cache))
+		if len(names) > 0 { // the model behind a name may have changed
+			n.models.Cache().Clear()
 		}
 	}
 	if n.Host != nil && len(names) > 0 {
