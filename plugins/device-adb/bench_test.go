@@ -20,14 +20,13 @@ import (
 //
 //   - plugin: device-adb's Observe, sdk/android's concurrent streams on
 //     the persistent direct connection;
-//
 //   - sequential: the same commands one after another on that connection;
-//
 //   - server: concurrent, through the adb server (a socket per command);
-//
 //   - adb-binary: Open-AutoGLM's way, one `adb` process per command.
 //
-//     go test -run '^$' -bench BenchmarkObserve -benchtime 20x ./plugins/device-adb/
+// Run it with
+//
+//	go test -run '^$' -bench BenchmarkObserve -benchtime 20x ./plugins/device-adb/
 func BenchmarkObserve(b *testing.B) {
 	for _, prof := range []string{"instant", "phone"} {
 		b.Run(prof, func(b *testing.B) {
