@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/sdk/adb"
 	"github.com/openautoglm/cloudphone/sdk/plugintest"
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
@@ -116,6 +117,17 @@ func newGuestBackend(t *testing.T) (*backend, string, string) {
 	return b, stateDir, cfg
 }
 
+// processRuns reports whether pid exists and is not a zombie (an
+// adopted QEMU's parent may be an init that reaps late).
+func processRuns(pid int) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
 // boundsRE matches a node's text and bounds in a uiautomator dump.
 var boundsRE = regexp.MustCompile(`text="([^"]*)"[^>]*bounds="\[(\d+),(\d+)\]\[(\d+),(\d+)\]"`)
 
@@ -137,31 +149,53 @@ func centerOf(xml, text string) (*cpv1.Point, bool) {
 
 // TestRealVM boots the test guest once, under KVM when /dev/kvm is
 // usable and TCG otherwise, and drives it through everything the plugin
-// does: adb through the forwarded port, observe, a tap, QMP, a snapshot
-// that resets the phone, the conformance suite on the built plugin
-// (which adopts the running VM) and release.
+// does. The built plugin provisions the VM and exits; an in-process
+// backend on the same state_dir adopts it (as a restarted plugin would)
+// and uses it: adb through the forwarded port, observe, a tap, QMP, a
+// snapshot that resets the phone, the conformance suite on the built
+// plugin (which adopts it again) and release.
 func TestRealVM(t *testing.T) {
 	b, stateDir, cfg := newGuestBackend(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
+	p, err := procrt.Load(ctx, pluginbuild.GoBinary(t, ".", ""), procrt.Options{Logger: testLog(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	if err := p.Configure(ctx, []byte(cfg)); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
-	dev, err := b.Provision(ctx, &cpv1.ProvisionRequest{Labels: map[string]string{"pool": "test"}})
+	dev, err := p.Provision(ctx, &cpv1.ProvisionRequest{Labels: map[string]string{"pool": "test"}})
 	if err != nil {
 		t.Fatalf("Provision: %v", err)
 	}
 	t.Logf("provisioned %s at %s in %s (accel %s)", dev.GetId(), dev.GetAdbAddress(),
 		time.Since(start).Round(time.Millisecond), dev.GetLabels()["accel"])
 	id := dev.GetId()
-	v, err := b.vm(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if dev.GetLabels()["pool"] != "test" || dev.GetLabels()["guest"] != "test-linux" || dev.GetLabels()["backend"] != "kvm" {
 		t.Errorf("labels %v lack pool=test, guest=test-linux, backend=kvm", dev.GetLabels())
 	}
 	if !dev.GetProvisioned() || dev.GetState() != cpv1.DeviceState_DEVICE_STATE_READY {
 		t.Errorf("device %v: want provisioned and ready", dev)
+	}
+	p.Close(ctx) // the VM outlives the plugin process
+
+	// A fresh backend on the same state_dir adopts the running VM.
+	b.mu.Lock()
+	b.configured = false
+	b.mu.Unlock()
+	if err := b.Configure(ctx, []byte(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	v, err := b.vm(ctx, id)
+	if err != nil {
+		t.Fatalf("the vm did not survive the plugin process or was not adopted: %v", err)
+	}
+	if list, err := b.List(ctx, &cpv1.ListRequest{}); err != nil || len(list.GetDevices()) != 1 || list.GetDevices()[0].GetLabels()["pool"] != "test" {
+		t.Fatalf("List after adoption: %v, %v", list, err)
 	}
 
 	t.Run("adb through the forwarded port", func(t *testing.T) {
@@ -278,8 +312,8 @@ func TestRealVM(t *testing.T) {
 		if _, err := b.Release(ctx, &cpv1.ReleaseRequest{DeviceId: id}); err != nil {
 			t.Fatalf("Release: %v", err)
 		}
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("qemu pid %d still exists after Release (kill 0: %v)", pid, err)
+		if processRuns(pid) {
+			t.Errorf("qemu pid %d still runs after Release", pid)
 		}
 		if _, err := os.Stat(v.dir); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("vm dir %s still exists after Release: %v", v.dir, err)
@@ -297,4 +331,3 @@ func TestRealVM(t *testing.T) {
 		}
 	})
 }
-
