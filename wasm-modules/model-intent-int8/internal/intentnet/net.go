@@ -37,8 +37,9 @@ func (n *Net) Hidden(feats []uint32, z []float32) []float32 {
 			continue
 		}
 		row := n.E[int(b)*n.Hid : int(b+1)*n.Hid]
-		for j, v := range row {
-			z[j] += v
+		row = row[:len(z)]
+		for j := range z {
+			z[j] += row[j]
 		}
 	}
 	return z
@@ -46,7 +47,7 @@ func (n *Net) Hidden(feats []uint32, z []float32) []float32 {
 
 // Forward implements Forwarder.
 func (n *Net) Forward(feats []uint32, out []float32) []float32 {
-	var zb [256]float32
+	var zb [MaxHidden]float32
 	z := n.Hidden(feats, zb[:0])
 	out = out[:n.Out]
 	for k := range out {
@@ -81,18 +82,19 @@ func (n *Int8Net) Outputs() int { return n.Out }
 // the second layer multiplies INT8 by INT8 into int32; each accumulator
 // is scaled back to float once.
 func (n *Int8Net) Forward(feats []uint32, out []float32) []float32 {
-	var accb [256]int32
+	var accb [MaxHidden]int32
 	acc := accb[:n.Hid]
 	for _, b := range feats {
 		if int(b) >= n.In {
 			continue
 		}
 		row := n.E[int(b)*n.Hid : int(b+1)*n.Hid]
-		for j, v := range row {
-			acc[j] += int32(v)
+		row = row[:len(acc)]
+		for j := range acc {
+			acc[j] += int32(row[j])
 		}
 	}
-	var hb [256]float32
+	var hb [MaxHidden]float32
 	h := hb[:n.Hid]
 	var hmax float32
 	for j, a := range acc {
@@ -109,16 +111,21 @@ func (n *Int8Net) Forward(feats []uint32, out []float32) []float32 {
 		return out
 	}
 	hs := hmax / 127
-	var qb [256]int8
-	q := qb[:n.Hid]
+	inv := 127 / hmax
+	// Only the non-zero activations (ReLU leaves about half) are multiplied.
+	var qb [MaxHidden]int32
+	var nzb [MaxHidden]uint16
+	q, nz := qb[:0], nzb[:0]
 	for j, v := range h {
-		q[j] = int8(math.Round(float64(v / hs)))
+		if x := int32(v*inv + 0.5); x != 0 { // v ≥ 0: round half up, at most 127
+			q, nz = append(q, x), append(nz, uint16(j))
+		}
 	}
 	for k := range out {
 		row := n.W[k*n.Hid : (k+1)*n.Hid]
 		var a int32
-		for j, v := range row {
-			a += int32(v) * int32(q[j])
+		for i, j := range nz {
+			a += int32(row[j]) * q[i]
 		}
 		out[k] = float32(a)*n.WS[k]*hs + n.B2[k]
 	}
