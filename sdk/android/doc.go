@@ -5,9 +5,14 @@
 // *adb.ServerDevice), and parses what the device answers.
 //
 //   - [Observe] gathers the screenshot (`exec-out screencap -p`), the UI
-//     hierarchy (`uiautomator dump`), the focused app (`dumpsys window`)
-//     and, unless the caller knows it, the screen size (`wm size`) in one
-//     round of concurrent streams on the device's connection.
+//     hierarchy (`uiautomator dump` to a per-call file under
+//     /data/local/tmp, printed and removed in the same command; /dev/tty
+//     on request), the focused app (`dumpsys window`) and, unless the
+//     caller knows it, the screen size (`wm size`) in one round of
+//     concurrent streams on the device's connection. With a real phone's
+//     latencies (the simulated phone's "phone" profile) an observation
+//     takes ≈154 ms concurrent against ≈268 ms sequential
+//     (BenchmarkObserve).
 //   - [Act] maps a normalized action to `input`, `monkey` and ADB Keyboard
 //     commands ([Commands] is the pure mapping) and runs them in order.
 //     Text goes through the ADB Keyboard (com.android.adbkeyboard/.AdbIME,
