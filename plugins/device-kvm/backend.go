@@ -76,7 +76,30 @@ func (b *backend) Configure(ctx context.Context, configJSON []byte) error {
 	if rescan {
 		b.adoptAll(ctx, set.stateDir, known, opts)
 	}
+	b.trimSpares(ctx, set)
 	return nil
+}
+
+// trimSpares stops the spares beyond the spares setting.
+func (b *backend) trimSpares(ctx context.Context, set settings) {
+	b.mu.Lock()
+	var extra []*vm
+	n := 0
+	for _, v := range b.vms {
+		if !v.rec.Spare {
+			continue
+		}
+		if n++; n > set.spares {
+			extra = append(extra, v)
+			delete(b.vms, v.rec.ID)
+		}
+	}
+	b.mu.Unlock()
+	for _, v := range extra {
+		if err := v.stop(ctx, shutdownQuit, set.stopTimeout); err != nil {
+			b.log.Warn("device-kvm: stop a spare vm", "vm", v.rec.ID, "err", err)
+		}
+	}
 }
 
 // adoptAll adopts what scanStateDir finds.
@@ -163,6 +186,7 @@ func (b *backend) vm(ctx context.Context, id string) (*vm, error) {
 	}
 	b.mu.Lock()
 	v, ok := b.vms[id]
+	ok = ok && !v.rec.Spare
 	b.mu.Unlock()
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "device-kvm: unknown device %q", id)
@@ -175,8 +199,8 @@ func (b *backend) vm(ctx context.Context, id string) (*vm, error) {
 
 func (b *backend) info(v *vm) *cpv1.DeviceInfo {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	set := b.set
-	b.mu.Unlock()
 	labels := map[string]string{
 		"backend": "kvm",
 		"accel":   v.rec.Accel,
@@ -205,7 +229,12 @@ func (b *backend) List(ctx context.Context, _ *cpv1.ListRequest) (*cpv1.ListResp
 		return &cpv1.ListResponse{BackendStatus: err.Error()}, nil
 	}
 	b.mu.Lock()
-	vms := slices.Collect(maps.Values(b.vms))
+	var vms []*vm
+	for _, v := range b.vms {
+		if !v.rec.Spare {
+			vms = append(vms, v)
+		}
+	}
 	b.mu.Unlock()
 	slices.SortFunc(vms, func(x, y *vm) int { return x.rec.Created.Compare(y.rec.Created) })
 	out := &cpv1.ListResponse{BackendStatus: engineStatus(set)}
@@ -242,6 +271,9 @@ func (b *backend) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*c
 	if len(ignored) > 0 {
 		b.log.Info("device-kvm: provision options ignored", "options", ignored)
 	}
+	if v := b.takeSpare(ctx, sp, req.GetLabels()); v != nil {
+		return b.info(v), nil
+	}
 	b.mu.Lock()
 	if len(b.vms)+b.booting >= set.maxVMs {
 		n := len(b.vms) + b.booting
@@ -272,6 +304,11 @@ func (b *backend) Provision(ctx context.Context, req *cpv1.ProvisionRequest) (*c
 		return nil, fmt.Errorf("device-kvm: provision %s: %w", id, err)
 	}
 	v.rec.BootMs = time.Since(start).Milliseconds()
+	if set.spares > 0 {
+		if err := v.saveSnapshot(ctx, bootSnapshot); err != nil {
+			b.log.Warn("device-kvm: no boot snapshot; this vm will not be kept as a spare", "vm", id, "err", err)
+		}
+	}
 	if err := v.save(); err != nil {
 		b.log.Warn("device-kvm: update vm record", "vm", id, "err", err)
 	}
@@ -324,9 +361,13 @@ func (b *backend) Release(ctx context.Context, req *cpv1.ReleaseRequest) (*cpv1.
 	}
 	b.mu.Lock()
 	v, ok := b.vms[id]
+	ok = ok && !v.rec.Spare
 	b.mu.Unlock()
 	if !ok {
 		return nil, status.Errorf(codes.NotFound, "device-kvm: unknown device %q", id)
+	}
+	if b.park(ctx, v, set) {
+		return &cpv1.ReleaseResponse{}, nil
 	}
 	if err := v.stop(ctx, set.shutdown, set.stopTimeout); err != nil {
 		return nil, fmt.Errorf("device-kvm: release %s: %w", id, err)
@@ -337,6 +378,91 @@ func (b *backend) Release(ctx context.Context, req *cpv1.ReleaseRequest) (*cpv1.
 	b.sizes.Forget(id)
 	b.log.Info("device-kvm: released", "vm", id)
 	return &cpv1.ReleaseResponse{}, nil
+}
+
+// bootSnapshot is the snapshot saved right after boot when spares are
+// kept; Release restores it to reset a VM for its next user.
+const bootSnapshot = "cloudphone-boot"
+
+// park keeps a released VM as a spare when the spares setting allows:
+// the VM is reset to its boot snapshot (about a second, no reboot) and
+// hidden until a Provision takes it. It reports whether v was parked.
+func (b *backend) park(ctx context.Context, v *vm, set settings) bool {
+	if set.spares == 0 || !v.alive() {
+		return false
+	}
+	b.mu.Lock()
+	n := 0
+	for _, o := range b.vms {
+		if o.rec.Spare {
+			n++
+		}
+	}
+	if n >= set.spares {
+		b.mu.Unlock()
+		return false
+	}
+	v.rec.Spare = true // hidden from now on: nobody acts on a VM being reset
+	v.rec.Labels = nil
+	b.mu.Unlock()
+	if err := v.loadSnapshot(ctx, bootSnapshot); err != nil {
+		b.log.Info("device-kvm: release: cannot reset the vm; stopping it", "vm", v.rec.ID, "err", err)
+		b.mu.Lock()
+		v.rec.Spare = false
+		b.mu.Unlock()
+		return false
+	}
+	b.mu.Lock()
+	err := v.save()
+	b.mu.Unlock()
+	if err != nil {
+		b.log.Warn("device-kvm: update vm record", "vm", v.rec.ID, "err", err)
+	}
+	b.log.Info("device-kvm: released; reset to the boot snapshot and kept as a spare", "vm", v.rec.ID)
+	return true
+}
+
+// takeSpare hands a spare with the requested memory and cpus to a
+// Provision, after checking that it answers adb; a spare that does not
+// is stopped. nil when there is none.
+func (b *backend) takeSpare(ctx context.Context, sp spec, labels map[string]string) *vm {
+	for {
+		b.mu.Lock()
+		var v *vm
+		for _, o := range b.vms {
+			if o.rec.Spare && o.rec.MemoryMiB == sp.memoryMiB && o.rec.CPUs == sp.cpus {
+				v = o
+				break
+			}
+		}
+		if v == nil {
+			b.mu.Unlock()
+			return nil
+		}
+		delete(b.vms, v.rec.ID) // nobody else takes it
+		b.mu.Unlock()
+		try, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := android.WaitBoot(try, v.adb)
+		cancel()
+		if err != nil {
+			b.log.Warn("device-kvm: a spare vm does not answer; stopping it", "vm", v.rec.ID, "err", err)
+			if err := v.stop(context.WithoutCancel(ctx), shutdownQuit, time.Second); err != nil {
+				b.log.Warn("device-kvm: stop a spare vm", "vm", v.rec.ID, "err", err)
+			}
+			continue
+		}
+		b.mu.Lock()
+		v.rec.Spare = false
+		v.rec.Labels = maps.Clone(labels)
+		err = v.save()
+		b.vms[v.rec.ID] = v
+		b.mu.Unlock()
+		if err != nil {
+			b.log.Warn("device-kvm: update vm record", "vm", v.rec.ID, "err", err)
+		}
+		b.log.Info("device-kvm: provisioned from a spare", "vm", v.rec.ID, "adb", v.adbAddr())
+		return v
+	}
 }
 
 // stopAll stops every VM (tests, and a host that wants no VM left).

@@ -63,6 +63,7 @@ type config struct {
 	StopTimeout string            `json:"stop_timeout"`
 	ADBKey      string            `json:"adb_key"`
 	MaxVMs      int               `json:"max_vms"`
+	Spares      int               `json:"spares"`
 	Labels      map[string]string `json:"labels"`
 }
 
@@ -89,6 +90,7 @@ type settings struct {
 	stopTimeout   time.Duration
 	adbKey        string
 	maxVMs        int
+	spares        int // released VMs kept, reset to their boot snapshot, for the next Provision
 	labels        map[string]string
 }
 
@@ -122,7 +124,7 @@ func parseConfig(data []byte) (settings, error) {
 		memoryMiB: c.MemoryMiB, cpus: c.CPUs, cpu: c.CPU, accel: or(c.Accel, accelAuto),
 		adbPort: c.ADBPort, netDevice: or(c.NetDevice, defaultNetDevice), vga: c.VGA,
 		extraArgs: c.ExtraArgs, stateDir: or(c.StateDir, defaultStateDir()),
-		shutdown: or(c.Shutdown, shutdownQuit), adbKey: c.ADBKey, maxVMs: c.MaxVMs,
+		shutdown: or(c.Shutdown, shutdownQuit), adbKey: c.ADBKey, maxVMs: c.MaxVMs, spares: c.Spares,
 		labels: maps.Clone(c.Labels),
 	}
 	if s.memoryMiB == 0 {
@@ -170,6 +172,9 @@ func parseConfig(data []byte) (settings, error) {
 	}
 	if s.maxVMs < 0 {
 		return settings{}, fmt.Errorf("device-kvm settings: max_vms %d is negative", s.maxVMs)
+	}
+	if s.spares < 0 || s.spares > s.maxVMs {
+		return settings{}, fmt.Errorf("device-kvm settings: spares %d is out of range 0–max_vms (%d)", s.spares, s.maxVMs)
 	}
 	if s.initrd != "" && s.kernel == "" {
 		return settings{}, fmt.Errorf("device-kvm settings: initrd %q needs kernel", s.initrd)

@@ -97,9 +97,16 @@ func (b *backend) Health(ctx context.Context, req *cpv1.HealthRequest) (*cpv1.He
 	}
 	if req.GetDeviceId() == "" {
 		b.mu.Lock()
-		n := len(b.vms)
+		n, spares := 0, 0
+		for _, v := range b.vms {
+			if v.rec.Spare {
+				spares++
+			} else {
+				n++
+			}
+		}
 		b.mu.Unlock()
-		detail := map[string]string{"vms": strconv.Itoa(n), "state_dir": set.stateDir, "accel": accelDescription(set), "qemu": set.qemu}
+		detail := map[string]string{"vms": strconv.Itoa(n), "spares": strconv.Itoa(spares), "state_dir": set.stateDir, "accel": accelDescription(set), "qemu": set.qemu}
 		if st := engineStatus(set); st != "" {
 			return &cpv1.HealthResponse{Ok: false, Message: st, Detail: detail}, nil
 		}

@@ -51,6 +51,9 @@ type record struct {
 	Labels    map[string]string `json:"labels,omitempty"`
 	Created   time.Time         `json:"created"`
 	BootMs    int64             `json:"boot_ms"`
+	// Spare is true while a released VM waits, reset to its boot
+	// snapshot, for the next Provision (settings key spares).
+	Spare bool `json:"spare,omitempty"`
 }
 
 // vm is one QEMU process and the connections to it.

@@ -18,6 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/sdk/adb"
 	"github.com/openautoglm/cloudphone/sdk/plugintest"
@@ -60,7 +63,7 @@ func guestConfig(t *testing.T, g guestAssets, stateDir string) string {
 		"base_image": base, "kernel": g.kernel, "initrd": g.initrd,
 		"append": "console=ttyS0 quiet panic=-1", "extra_args": []string{"-no-reboot"},
 		"memory_mib": 256, "cpus": 1, "adb_port": guestADBPort, "state_dir": stateDir,
-		"boot_timeout": "3m", "stop_timeout": "5s", "labels": map[string]string{"guest": "test-linux"},
+		"boot_timeout": "3m", "stop_timeout": "5s", "spares": 1, "labels": map[string]string{"guest": "test-linux"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -282,8 +285,8 @@ func TestRealVM(t *testing.T) {
 		if err := b.LoadSnapshot(ctx, id, "no-such-snapshot"); err == nil {
 			t.Error("LoadSnapshot of a missing snapshot succeeded")
 		}
-		if names, err := v.snapshots(ctx); err != nil || !slices.Equal(names, []string{"clean"}) {
-			t.Errorf("snapshots: %v, %v; want [clean]", names, err)
+		if names, err := v.snapshots(ctx); err != nil || !slices.Equal(names, []string{"clean", bootSnapshot}) {
+			t.Errorf("snapshots: %v, %v; want [clean %s]", names, err, bootSnapshot)
 		}
 		// A failed load must leave the VM running and reachable anew.
 		if st, err := v.status(ctx); err != nil || !st.Running {
@@ -307,7 +310,41 @@ func TestRealVM(t *testing.T) {
 		}
 	})
 
+	t.Run("release keeps a spare, provision takes it reset", func(t *testing.T) {
+		if _, err := b.Act(ctx, &cpv1.ActRequest{DeviceId: id, Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_LAUNCH, Package: "com.tencent.mm"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Release(ctx, &cpv1.ReleaseRequest{DeviceId: id}); err != nil {
+			t.Fatalf("Release: %v", err)
+		}
+		if !v.alive() {
+			t.Fatal("a released vm was stopped although spares is 1")
+		}
+		if list, err := b.List(ctx, &cpv1.ListRequest{}); err != nil || len(list.GetDevices()) != 0 {
+			t.Errorf("List lists a spare: %v, %v", list, err)
+		}
+		if _, err := b.Observe(ctx, &cpv1.ObserveRequest{DeviceId: id}); status.Code(err) != codes.NotFound {
+			t.Errorf("Observe of a spare: %v, want NotFound", err)
+		}
+		t0 := time.Now()
+		dev2, err := b.Provision(ctx, &cpv1.ProvisionRequest{Labels: map[string]string{"pool": "second"}})
+		if err != nil {
+			t.Fatalf("Provision: %v", err)
+		}
+		t.Logf("provision from a spare took %s", time.Since(t0).Round(time.Millisecond))
+		if dev2.GetId() != id || dev2.GetLabels()["pool"] != "second" {
+			t.Errorf("Provision: %v, want the spare %s with pool=second", dev2, id)
+		}
+		obs, err := b.Observe(ctx, &cpv1.ObserveRequest{DeviceId: id, SkipScreenshot: true})
+		if err != nil || !strings.Contains(obs.GetCurrentApp(), "launcher") {
+			t.Errorf("the spare was not reset to its boot state: current app %q, %v", obs.GetCurrentApp(), err)
+		}
+	})
+
 	t.Run("release", func(t *testing.T) {
+		if err := b.Configure(ctx, []byte(strings.Replace(cfg, `"spares":1`, `"spares":0`, 1))); err != nil {
+			t.Fatal(err)
+		}
 		pid := v.rec.PID
 		if _, err := b.Release(ctx, &cpv1.ReleaseRequest{DeviceId: id}); err != nil {
 			t.Fatalf("Release: %v", err)
