@@ -19,8 +19,8 @@ type Data struct {
 // Default data sizes: examples per template and two-part examples per
 // language.
 const (
-	PerTemplate = 24
-	MultiCount  = 900
+	PerTemplate = 48
+	MultiCount  = 2000
 )
 
 // Build generates and labels the data. The task suite is a test set only.

@@ -82,7 +82,7 @@ func TestQuantizationError(t *testing.T) {
 // with the committed weights.bin (slow: set CLOUDPHONE_MODEL_RETRAIN=1).
 func TestRetrainMatchesCommitted(t *testing.T) {
 	if os.Getenv("CLOUDPHONE_MODEL_RETRAIN") == "" {
-		t.Skip("set CLOUDPHONE_MODEL_RETRAIN=1 to retrain (about 15 s)")
+		t.Skip("set CLOUDPHONE_MODEL_RETRAIN=1 to retrain (about 30 s)")
 	}
 	cfg := DefaultConfig()
 	d, err := Build(cfg.Seed, PerTemplate, MultiCount)

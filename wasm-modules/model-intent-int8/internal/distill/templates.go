@@ -154,6 +154,12 @@ func fill(rng *rand.Rand, t string, li int, vh bool) (string, bool) {
 			return "", false
 		}
 		name := t[i+1 : i+j]
+		if !vh && !closed[name] && name != "pct" && rng.IntN(100) < RandomValuePct {
+			b.WriteString(t[:i])
+			b.WriteString(randomValue(rng, li))
+			t = t[i+j+1:]
+			continue
+		}
 		pool := pools[name][li]
 		var cand []string
 		for k, v := range pool {
@@ -188,4 +194,39 @@ func itoa(i int) string {
 		return string(rune('0' + i))
 	}
 	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// RandomValuePct is the percentage of training slot values replaced by
+// random strings, so the tagger learns slots from their context and not
+// only from the values it has seen.
+const RandomValuePct = 35
+
+// hanChars are common characters for random Chinese values, without the
+// ones the teacher's rules treat as triggers (给 说 把 在 并 再 然 后…).
+const hanChars = "天气地方人民大小山水火花草木月日年时分钟书本电脑手机灯车票路桥站门口公园广场医院学校超市饭店酒店咖啡茶蛋糕面包米饭鱼肉菜果苹香蕉橙西瓜鞋帽衣服裤包伞杯碗盘红黄蓝绿白黑金银东南北中新老高低长短明亮美好快乐安全开心朋友同学家庭妈爸哥姐弟妹王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊陆郝孔崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+
+// enWords are words for random English values.
+var enWords = []string{"red", "blue", "green", "apple", "river", "stone", "city", "garden", "market", "light", "music",
+	"paper", "window", "happy", "quick", "silver", "golden", "north", "south", "coffee", "table", "chair", "phone", "book",
+	"cloud", "rain", "sunny", "road", "bridge", "tower", "lake", "forest", "pizza", "noodle", "soup", "cake", "movie",
+	"ticket", "hotel", "park", "school", "office", "doctor", "lucky", "smile", "dream", "star", "moon", "ocean", "island"}
+
+// randomValue is a random slot value: 2–5 Han characters, or 1–3 English
+// words (Chinese templates get English values a quarter of the time).
+func randomValue(rng *rand.Rand, li int) string {
+	if li == 0 && rng.IntN(4) != 0 || li == 1 && rng.IntN(4) == 0 {
+		han := []rune(hanChars)
+		n := 2 + rng.IntN(4)
+		out := make([]rune, n)
+		for i := range out {
+			out[i] = han[rng.IntN(len(han))]
+		}
+		return string(out)
+	}
+	n := 1 + rng.IntN(3)
+	ws := make([]string, n)
+	for i := range ws {
+		ws[i] = enWords[rng.IntN(len(enWords))]
+	}
+	return strings.Join(ws, " ")
 }
