@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -341,5 +342,46 @@ func TestPhoneRestart(t *testing.T) {
 	})
 	if list, _ := listed(t, b); list[addr].GetState() != cpv1.DeviceState_DEVICE_STATE_READY {
 		t.Errorf("restarted phone listed as %v", list[addr])
+	}
+}
+
+// TestSilentPhone: an address that accepts TCP but never answers adb's
+// handshake is OFFLINE after connect_timeout, and the next List does not
+// wait for it again.
+func TestSilentPhone(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() { _ = ln.Close(); <-done })
+	go func() {
+		defer close(done)
+		var conns []net.Conn
+		defer func() {
+			for _, c := range conns {
+				_ = c.Close()
+			}
+		}()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	addr := ln.Addr().String()
+	cfg := strings.Replace(directConfig(t, addr), `"adb_server"`, `"connect_timeout": "300ms", "adb_server"`, 1)
+	b := newTestBackend(t, cfg)
+	start := time.Now()
+	list, _ := listed(t, b)
+	if list[addr].GetState() != cpv1.DeviceState_DEVICE_STATE_OFFLINE || time.Since(start) < 250*time.Millisecond {
+		t.Errorf("silent phone: %v after %v", list[addr], time.Since(start))
+	}
+	start = time.Now()
+	list, _ = listed(t, b)
+	if list[addr].GetState() != cpv1.DeviceState_DEVICE_STATE_OFFLINE || time.Since(start) > 150*time.Millisecond {
+		t.Errorf("second List: %v after %v (should not dial again yet)", list[addr], time.Since(start))
 	}
 }

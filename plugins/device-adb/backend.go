@@ -40,6 +40,50 @@ type device struct {
 	mu    sync.Mutex
 	info  *staticInfo
 	state string // server devices: the server's state ("device", "offline", …)
+	// Direct devices that could not be dialled: List does not dial them
+	// again before nextDial (Observe, Act and the others always do).
+	dialErr  error
+	nextDial time.Time
+	backoff  time.Duration
+}
+
+// List's redial delays for a direct device that could not be reached.
+const (
+	minListRedial = time.Second
+	maxListRedial = 30 * time.Second
+)
+
+// up records that d answered, so List stops reporting an old dial error.
+func (d *device) up() {
+	d.mu.Lock()
+	d.dialErr, d.backoff = nil, 0
+	d.mu.Unlock()
+}
+
+// connect makes sure a direct device is connected, for List: a device
+// that failed recently is reported without dialling it again, so a List
+// over many dead addresses stays fast.
+func (d *device) connect(ctx context.Context) error {
+	if d.red == nil {
+		return nil
+	}
+	d.mu.Lock()
+	if d.dialErr != nil && time.Now().Before(d.nextDial) {
+		err := d.dialErr
+		d.mu.Unlock()
+		return err
+	}
+	d.mu.Unlock()
+	_, err := d.red.Conn(ctx)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err == nil {
+		d.dialErr, d.backoff = nil, 0
+		return nil
+	}
+	d.backoff = min(max(2*d.backoff, minListRedial), maxListRedial)
+	d.dialErr, d.nextDial = err, time.Now().Add(d.backoff)
+	return err
 }
 
 // staticInfo is what List shows that does not change while a phone runs.

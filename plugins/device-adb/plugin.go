@@ -112,12 +112,10 @@ func (b *backend) describe(ctx context.Context, d *device, set settings) *cpv1.D
 	}
 	ctx, cancel := context.WithTimeout(ctx, set.connectTimeout)
 	defer cancel()
-	if d.red != nil {
-		if _, err := d.red.Conn(ctx); err != nil {
-			info.State = cpv1.DeviceState_DEVICE_STATE_OFFLINE
-			labels["error"] = truncate(err.Error(), 200)
-			return info
-		}
+	if err := d.connect(ctx); err != nil {
+		info.State = cpv1.DeviceState_DEVICE_STATE_OFFLINE
+		labels["error"] = truncate(err.Error(), 200)
+		return info
 	}
 	si, err := b.staticInfo(ctx, d)
 	if err != nil {
@@ -187,6 +185,7 @@ func (b *backend) Observe(ctx context.Context, req *cpv1.ObserveRequest) (*cpv1.
 	if err != nil {
 		return nil, deviceErr("observe", d, err)
 	}
+	d.up()
 	b.sizes.Put(d.id, obs.GetScreen())
 	return obs, nil
 }
@@ -218,6 +217,7 @@ func (b *backend) Act(ctx context.Context, req *cpv1.ActRequest) (*cpv1.ActRespo
 	if err != nil {
 		return nil, deviceErr("act", d, err)
 	}
+	d.up()
 	return r, nil
 }
 
@@ -240,6 +240,7 @@ func (b *backend) Shell(ctx context.Context, req *cpv1.ShellRequest) (*cpv1.Shel
 	if err != nil {
 		return nil, deviceErr("shell", d, err)
 	}
+	d.up()
 	return &cpv1.ShellResponse{Stdout: out, Stderr: errb, ExitCode: int32(code)}, nil
 }
 
@@ -273,6 +274,7 @@ func (b *backend) Health(ctx context.Context, req *cpv1.HealthRequest) (*cpv1.He
 	if err != nil {
 		return nil, deviceErr("health", d, err)
 	}
+	d.up()
 	h.Detail["transport"] = d.transport
 	if _, _, err := net.SplitHostPort(d.id); err == nil {
 		h.Detail["adb_address"] = d.id
