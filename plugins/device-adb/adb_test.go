@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -383,5 +384,43 @@ func TestSilentPhone(t *testing.T) {
 	list, _ = listed(t, b)
 	if list[addr].GetState() != cpv1.DeviceState_DEVICE_STATE_OFFLINE || time.Since(start) > 150*time.Millisecond {
 		t.Errorf("second List: %v after %v (should not dial again yet)", list[addr], time.Since(start))
+	}
+}
+
+// TestManyPhones drives 10 phones at once through one plugin, each on its
+// own persistent connection.
+func TestManyPhones(t *testing.T) {
+	const n = 10
+	f := startFleet(t, n)
+	var addrs []string
+	for _, d := range f.Devices() {
+		addrs = append(addrs, d.Serial)
+	}
+	b := newTestBackend(t, directConfig(t, addrs...))
+	ctx := ctx30(t)
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for _, d := range f.Devices() {
+		wg.Go(func() {
+			if _, err := b.Act(ctx, &cpv1.ActRequest{DeviceId: d.Serial, Action: &cpv1.Action{Type: cpv1.ActionType_ACTION_TYPE_LAUNCH, App: "淘宝"}}); err != nil {
+				errs <- err
+				return
+			}
+			obs, err := b.Observe(ctx, &cpv1.ObserveRequest{DeviceId: d.Serial})
+			if err != nil || obs.GetCurrentApp() != "com.taobao.taobao" || len(obs.GetScreenshotPng()) == 0 {
+				errs <- fmt.Errorf("%s: app %q, %v", d.Serial, obs.GetCurrentApp(), err)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	list, _ := listed(t, b)
+	for _, d := range f.Devices() {
+		if list[d.Serial].GetState() != cpv1.DeviceState_DEVICE_STATE_READY || d.Conns() != 1 {
+			t.Errorf("%s: %v, %d connections", d.Serial, list[d.Serial].GetState(), d.Conns())
+		}
 	}
 }
