@@ -20,9 +20,12 @@
 // QMP's run state (query-status). SaveSnapshot and LoadSnapshot (HMP
 // savevm/loadvm through QMP's human-monitor-command) save and restore the
 // whole VM in its overlay, resetting a phone in about a second instead of
-// rebooting it. Release stops QEMU (QMP quit; with shutdown=powerdown an
-// ACPI power-off first, then quit, then SIGKILL) and removes the VM's
-// directory, overlay included.
+// rebooting it. With the spares setting, Release resets a VM to the
+// snapshot saved right after its boot and keeps it for the next
+// Provision, which then takes well under a second; otherwise Release
+// stops QEMU (QMP quit; with shutdown=powerdown an ACPI power-off first,
+// then quit, then SIGKILL) and removes the VM's directory, overlay
+// included.
 //
 // QEMU runs in its own session, detached from the plugin: a plugin that
 // crashes or is restarted (a hot swap, a config reload) leaves its VMs
@@ -39,8 +42,9 @@
 //   - main.go: plugin.ServeDevice.
 //   - config.go: the settings section (plugins.config.device-kvm) and its
 //     defaults; README.md lists the keys.
-//   - backend.go: List, Provision, Release, snapshots; device.go:
-//     Observe, Act, Shell, Health.
+//   - backend.go: Configure, List, Provision, Release; device.go:
+//     Observe, Act, Shell, Health; spares.go: spare VMs; snapshot.go:
+//     savevm, loadvm, query-block.
 //   - vm.go: one QEMU process: disk, command line, start, QMP calls,
 //     stop. adopt.go: finding VMs a previous run left.
 //   - internal/qmp: a small QMP client (greeting, qmp_capabilities,

@@ -227,12 +227,10 @@ func truncate(b []byte) string {
 	return string(b)
 }
 
-// deadline makes blocking I/O end when ctx does; call the returned func
-// when the I/O is over.
+// deadline makes blocking I/O end when ctx does (not at ctx's deadline
+// itself, so that ctx.Err() is set by then and reported); call the
+// returned func when the I/O is over.
 func (c *Client) deadline(ctx context.Context) func() {
-	if d, ok := ctx.Deadline(); ok {
-		_ = c.conn.SetDeadline(d)
-	}
 	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
 	return func() {
 		stop()
