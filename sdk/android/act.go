@@ -75,8 +75,9 @@ func Act(ctx context.Context, dev adb.Device, a *cpv1.Action, screen *cpv1.Scree
 		if err != nil {
 			return nil, fmt.Errorf("android: act: %w", err)
 		}
-		if strings.HasPrefix(c, "monkey ") && strings.Contains(out, "monkey aborted") {
-			return nil, fmt.Errorf("android: act: launch %s: not installed (%s)", a.GetPackage()+a.GetApp(), strings.TrimSpace(out))
+		if pkg, ok := strings.CutPrefix(c, "monkey -p "); ok && strings.Contains(out, "monkey aborted") {
+			pkg, _, _ = strings.Cut(pkg, " ")
+			return nil, fmt.Errorf("android: act: launch %s: no launcher activity, is it installed? (%s)", pkg, strings.TrimSpace(string(clip([]byte(out), 200))))
 		}
 	}
 	return &cpv1.ActResponse{DurationUs: time.Since(start).Microseconds(), Message: strings.Join(cmds, "; ")}, nil
