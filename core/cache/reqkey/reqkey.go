@@ -46,40 +46,81 @@ const (
 // name the host routes to; may be empty) on behalf of tenant (empty for
 // none). A nil req has a key too.
 func Sum(model, tenant string, req *cpv1.InferRequest) Key {
-	e := encoder{h: sha256.New()}
-	e.str(version)
-	e.str(model)
-	e.str(tenant)
-	e.str(req.GetModel())
-	e.uint(uint64(len(req.GetMessages())))
+	var b Builder
+	b.Start(model, tenant, req.GetModel(), len(req.GetMessages()))
 	for _, m := range req.GetMessages() {
-		e.str(m.GetRole())
-		e.uint(uint64(len(m.GetContent())))
+		b.Message(m.GetRole(), len(m.GetContent()))
 		for _, p := range m.GetContent() {
 			switch v := p.GetPart().(type) {
 			case *cpv1.ContentPart_Text:
-				e.tag(tagText)
-				e.str(v.Text)
+				b.Text(v.Text)
 			case *cpv1.ContentPart_ImagePng:
-				e.tag(tagImage)
-				d := sha256.Sum256(v.ImagePng)
-				e.h.Write(d[:])
+				b.Image(sha256.Sum256(v.ImagePng))
 			default:
-				e.tag(tagEmpty)
+				b.Empty()
 			}
 		}
 	}
-	p := req.GetParams()
-	e.uint(uint64(uint32(p.GetMaxTokens())))
-	e.optFloat(p != nil && p.Temperature != nil, p.GetTemperature())
-	e.optFloat(p != nil && p.TopP != nil, p.GetTopP())
-	e.optFloat(p != nil && p.FrequencyPenalty != nil, p.GetFrequencyPenalty())
-	e.uint(uint64(len(p.GetStop())))
+	return b.Params(req.GetParams())
+}
+
+// Builder computes a key piece by piece, for callers that hold a request's
+// images as digests rather than bytes (a recorded request). Calls must come
+// in the order of the request: Start; for each message, Message and then
+// one of Text, Image or Empty per part; then Params, which returns the key.
+// The key then equals Sum's for the same request. The zero Builder is ready
+// for Start; calls out of order give a key no request has, never a panic.
+type Builder struct {
+	e encoder
+}
+
+// Start begins a key: the routed model name, the tenant, the request's own
+// model field and its number of messages.
+func (b *Builder) Start(model, tenant, reqModel string, messages int) {
+	b.e.h = sha256.New()
+	b.e.str(version)
+	b.e.str(model)
+	b.e.str(tenant)
+	b.e.str(reqModel)
+	b.e.uint(uint64(max(messages, 0)))
+}
+
+// Message begins a message of role with parts content parts.
+func (b *Builder) Message(role string, parts int) {
+	b.e.str(role)
+	b.e.uint(uint64(max(parts, 0)))
+}
+
+// Text adds a text part.
+func (b *Builder) Text(s string) {
+	b.e.tag(tagText)
+	b.e.str(s)
+}
+
+// Image adds an image part by the sha256 of its PNG bytes.
+func (b *Builder) Image(digest [sha256.Size]byte) {
+	b.e.tag(tagImage)
+	b.e.write(digest[:])
+}
+
+// Empty adds a part that is neither text nor image.
+func (b *Builder) Empty() { b.e.tag(tagEmpty) }
+
+// Params adds the sampling parameters (nil: none set) and returns the key.
+func (b *Builder) Params(p *cpv1.InferParams) Key {
+	b.e.uint(uint64(uint32(p.GetMaxTokens())))
+	b.e.optFloat(p != nil && p.Temperature != nil, p.GetTemperature())
+	b.e.optFloat(p != nil && p.TopP != nil, p.GetTopP())
+	b.e.optFloat(p != nil && p.FrequencyPenalty != nil, p.GetFrequencyPenalty())
+	b.e.uint(uint64(len(p.GetStop())))
 	for _, s := range p.GetStop() {
-		e.str(s)
+		b.e.str(s)
 	}
 	var k Key
-	e.h.Sum(k[:0])
+	if b.e.h != nil {
+		b.e.h.Sum(k[:0])
+	}
+	b.e.h = nil
 	return k
 }
 
@@ -98,8 +139,15 @@ type encoder struct {
 	buf [256]byte
 }
 
+// write hashes p; before Start (no hash yet) it does nothing.
+func (e *encoder) write(p []byte) {
+	if e.h != nil {
+		e.h.Write(p)
+	}
+}
+
 func (e *encoder) uint(n uint64) {
-	e.h.Write(e.buf[:binary.PutUvarint(e.buf[:], n)])
+	e.write(e.buf[:binary.PutUvarint(e.buf[:], n)])
 }
 
 // str writes len(s) and s, copying through buf so that no copy of a long
@@ -108,14 +156,14 @@ func (e *encoder) str(s string) {
 	e.uint(uint64(len(s)))
 	for len(s) > 0 {
 		n := copy(e.buf[:], s)
-		e.h.Write(e.buf[:n])
+		e.write(e.buf[:n])
 		s = s[n:]
 	}
 }
 
 func (e *encoder) tag(t byte) {
 	e.buf[0] = t
-	e.h.Write(e.buf[:1])
+	e.write(e.buf[:1])
 }
 
 // optFloat writes presence, then the value; -0 is written as 0.

@@ -1,6 +1,7 @@
 package reqkey
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -119,5 +120,35 @@ func TestDeterministic(t *testing.T) {
 		if got := Deterministic(tc.req); got != tc.want {
 			t.Errorf("%s: Deterministic = %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+func TestBuilderMatchesSum(t *testing.T) {
+	req := base()
+	req.Messages[1].Content = append(req.Messages[1].Content, &cpv1.ContentPart{})
+	var b Builder
+	b.Start("m", "t", req.GetModel(), len(req.GetMessages()))
+	for _, m := range req.GetMessages() {
+		b.Message(m.GetRole(), len(m.GetContent()))
+		for _, p := range m.GetContent() {
+			switch {
+			case p.GetImagePng() != nil:
+				b.Image(sha256.Sum256(p.GetImagePng()))
+			case p.GetPart() == nil:
+				b.Empty()
+			default:
+				b.Text(p.GetText())
+			}
+		}
+	}
+	if got := b.Params(req.GetParams()); got != Sum("m", "t", req) {
+		t.Fatal("Builder and Sum disagree")
+	}
+	// Out of order: no panic, and no key of a real request.
+	var z Builder
+	z.Text("x")
+	z.Image([32]byte{})
+	if z.Params(nil) != (Key{}) {
+		t.Fatal("a Builder never started returned a key")
 	}
 }
