@@ -105,8 +105,12 @@ func (p *Pool) applyHealth(key string, resp *cpv1.HealthResponse, err error) {
 	d.health = hUnhealthy
 	p.log.Warn("device unhealthy; drained", "device", key, "misses", d.misses, "last", d.healthMsg)
 	if l := d.lease; l != nil {
-		p.loseLocked(l, fmt.Errorf("%w: device %s is unhealthy: %d health checks failed in a row (every %s), the last: %s",
-			ErrLost, key, d.misses, p.cfg.Heartbeat.Interval, d.healthMsg))
+		gone := ""
+		if !d.listed {
+			gone = " and its backend no longer lists it"
+		}
+		p.loseLocked(l, fmt.Errorf("%w: device %s is unhealthy: %d health checks failed in a row (every %s)%s; the last: %s",
+			ErrLost, key, d.misses, p.cfg.Heartbeat.Interval, gone, d.healthMsg))
 	}
 	if !d.listed && d.lease == nil {
 		p.removeLocked(d)

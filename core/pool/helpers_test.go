@@ -47,6 +47,7 @@ type fakeBackend struct {
 	sick    map[string]bool
 	next    int
 	listErr error
+	status  string
 	calls   map[string]int
 }
 
@@ -85,7 +86,7 @@ func (f *fakeBackend) List(context.Context, *cpv1.ListRequest) (*cpv1.ListRespon
 	if f.listErr != nil {
 		return nil, f.listErr
 	}
-	out := &cpv1.ListResponse{}
+	out := &cpv1.ListResponse{BackendStatus: f.status}
 	for _, id := range slices.Sorted(maps.Keys(f.devs)) {
 		out.Devices = append(out.Devices, f.devs[id])
 	}

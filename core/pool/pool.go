@@ -376,7 +376,9 @@ func (p *Pool) applyList(name string, resp *cpv1.ListResponse, err error) {
 		b.status, b.ok, b.synced = "list: "+err.Error(), false, true
 		return
 	}
-	b.status, b.ok, b.synced, b.lastSync = resp.GetBackendStatus(), true, true, p.now()
+	// A non-empty backend_status means the engine cannot be reached; the
+	// devices listed (if any) still count.
+	b.status, b.ok, b.synced, b.lastSync = resp.GetBackendStatus(), resp.GetBackendStatus() == "", true, p.now()
 	if b.status == "" {
 		b.status = "ok"
 	}

@@ -3,6 +3,7 @@ package pool
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -296,7 +297,7 @@ func TestTenantQuotas(t *testing.T) {
 						maxHeld[tn] = max(maxHeld[tn], n)
 					}
 					mu.Unlock()
-					time.Sleep(100 * time.Microsecond) // hold it a little: contention, not a clock
+					runtime.Gosched() // let the others contend while it is held
 					l.Release()
 				}
 			})
@@ -344,9 +345,18 @@ func TestListFailureKeepsDevices(t *testing.T) {
 	if b.OK || !strings.Contains(b.Status, "engine unreachable") {
 		t.Fatalf("backend %+v", b)
 	}
-	// A device that leaves the list leaves the pool, unless leased.
+	// An engine the plugin cannot reach: the plugin answers, with a status.
 	fb.mu.Lock()
 	fb.listErr = nil
+	fb.status = "docker: connection refused"
+	fb.mu.Unlock()
+	p.Sync(context.Background())
+	if b := p.Backends()[0]; b.OK || b.Status != "docker: connection refused" {
+		t.Fatalf("backend %+v", b)
+	}
+	// A device that leaves the list leaves the pool, unless leased.
+	fb.mu.Lock()
+	fb.status = ""
 	fb.mu.Unlock()
 	l, _ := p.Lease(context.Background(), Request{DeviceID: "fake/p0001", NoWait: true})
 	fb.mu.Lock()

@@ -51,8 +51,9 @@ type BackendStatus struct {
 	// "not loaded".
 	Plugin      string `json:"plugin"`
 	PluginError string `json:"plugin_error,omitempty"`
-	// OK is whether the last List succeeded; Status is the backend's own
-	// status line ("ok", "docker: connection refused") or the error.
+	// OK is whether the last List succeeded with no backend status; Status
+	// is "ok", the backend's own status line (its engine is unreachable:
+	// "docker: connection refused"), or the List error.
 	OK        bool       `json:"ok"`
 	Status    string     `json:"status"`
 	LastSync  *time.Time `json:"last_sync,omitempty"`
