@@ -182,12 +182,19 @@ func parseConfig(data []byte) (settings, error) {
 	if s.kernelAppend != "" && s.kernel == "" {
 		return settings{}, fmt.Errorf("device-kvm settings: append needs kernel")
 	}
-	if !filepath.IsAbs(s.stateDir) {
-		abs, err := filepath.Abs(s.stateDir)
-		if err != nil {
-			return settings{}, fmt.Errorf("device-kvm settings: state_dir: %w", err)
+	// QEMU runs in the VM's directory: relative paths would not resolve.
+	for _, f := range []struct {
+		key string
+		p   *string
+	}{{"state_dir", &s.stateDir}, {"base_image", &s.baseImage}, {"kernel", &s.kernel}, {"initrd", &s.initrd}} {
+		if *f.p == "" || filepath.IsAbs(*f.p) {
+			continue
 		}
-		s.stateDir = abs
+		abs, err := filepath.Abs(*f.p)
+		if err != nil {
+			return settings{}, fmt.Errorf("device-kvm settings: %s: %w", f.key, err)
+		}
+		*f.p = abs
 	}
 	// A unix socket path is at most 107 bytes: the QMP socket lives at
 	// state_dir/kvm-XXXXXXXX/qmp.sock.

@@ -28,6 +28,18 @@ func TestParseConfigDefaults(t *testing.T) {
 	}
 }
 
+func TestParseConfigAbsolutePaths(t *testing.T) {
+	s, err := parseConfig([]byte(`{"kernel": "k/vmlinuz", "initrd": "i.gz", "base_image": "base.qcow2", "state_dir": "vms"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{s.kernel, s.initrd, s.baseImage, s.stateDir} {
+		if !filepath.IsAbs(p) {
+			t.Errorf("%q is not absolute", p)
+		}
+	}
+}
+
 func TestParseConfigErrors(t *testing.T) {
 	long := "/" + strings.Repeat("d", 100)
 	for _, c := range []string{
