@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -69,7 +70,7 @@ func loadWasm(tb testing.TB) *wasmrt.Module {
 	path := pluginbuild.BuildWasm(tb, ".", "")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	rt, err := wasmrt.NewRuntime(ctx, wasmrt.Options{})
+	rt, err := wasmrt.NewRuntime(ctx, wasmrt.Options{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -5,10 +5,10 @@
 // Infer reads the last user message's text as the instruction and
 // returns one chunk whose delta is a JSON object:
 //
-//		{"intent":"send","confidence":0.9731,"attr":"none",
+//		{"intent":"send","confidence":0.6598,"attr":"none",
 //		 "slots":{"contact":"张三","text":"明天开会"},
 //		 "spans":[{"type":"contact","value":"张三","start":1,"end":3},
-//		          {"type":"text","value":"明天开会","start":6,"end":10}],
+//		          {"type":"text","value":"明天开会","start":7,"end":11}],
 //		 "goals":[{"kind":"send","app":"com.tencent.mm","app_name":"微信","contact":"张三","text":"明天开会"}]}
 //
 //	  - intent: none, open, tap, type, toggle, brightness, search, send,
