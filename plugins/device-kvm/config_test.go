@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -159,5 +160,47 @@ func TestStaleDirRemoved(t *testing.T) {
 	}
 	if list, _ := b.List(context.Background(), &cpv1.ListRequest{}); len(list.GetDevices()) != 0 {
 		t.Errorf("List: %v", list)
+	}
+}
+
+// TestProvisionFailures: a QEMU that cannot start, or a guest that never
+// answers adb, fails Provision with QEMU's or the console's words and
+// leaves nothing behind.
+func TestProvisionFailures(t *testing.T) {
+	if _, err := exec.LookPath(defaultQEMU); err != nil {
+		t.Skip(defaultQEMU + " is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, tc := range []struct {
+		name, cfg, want string
+	}{
+		{"bad argument", `"extra_args": ["-no-such-option"]`, "no-such-option"},
+		{"no adb", `"memory_mib": 64, "cpus": 1, "boot_timeout": "2s", "disk_size": "1M"`, "boot_timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "vms")
+			b := newBackend(testLog(t))
+			t.Cleanup(func() { killQEMUs(t, dir) })
+			if err := b.Configure(ctx, []byte(`{"state_dir": "`+dir+`", `+tc.cfg+`}`)); err != nil {
+				t.Fatal(err)
+			}
+			_, err := b.Provision(ctx, &cpv1.ProvisionRequest{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Provision: %v, want an error naming %q", err, tc.want)
+			}
+			if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+				t.Errorf("left behind: %v", ents)
+			}
+		})
+	}
+	if kvmUsable() != nil {
+		b := newBackend(testLog(t))
+		if err := b.Configure(ctx, []byte(`{"accel": "kvm", "state_dir": "`+filepath.Join(t.TempDir(), "vms")+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Provision(ctx, &cpv1.ProvisionRequest{}); err == nil || !strings.Contains(err.Error(), "/dev/kvm") {
+			t.Errorf("Provision with accel kvm and no /dev/kvm: %v", err)
+		}
 	}
 }
