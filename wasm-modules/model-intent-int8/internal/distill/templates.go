@@ -82,10 +82,12 @@ var templates = map[string][2][]string{
 }
 
 // joiners of two-part instructions.
-var joiners = [2][]string{{"然后", "，", "，然后", "，再"}, {" and then ", ", then ", " then ", ", "}}
+// The teacher's separators: 然后, 接着, 并, ，, "and then", "then", "and";
+// "" joins an open-app prefix to the next clause ("打开美团搜索咖啡").
+var joiners = [2][]string{{"然后", "，", "，然后", "，再", "并", "接着", ""}, {" and then ", ", then ", " then ", ", ", " and "}}
 
 // multiParts are the intents composed into two-part instructions.
-var multiParts = []string{"open", "tap", "toggle", "back", "home", "search", "send", "type", "brightness", "navigate"}
+var multiParts = []string{"open", "tap", "toggle", "back", "home", "search", "send", "type", "brightness", "navigate", "add_cart", "enter"}
 
 // Example is one generated instruction with where it came from.
 type Example struct {
@@ -132,7 +134,11 @@ func Generate(seed uint64, perTemplate, multiCount int) []Example {
 			if !ok1 || !ok2 {
 				continue
 			}
-			out = append(out, Example{Text: x + joiners[li][j] + y, Lang: lang,
+			join := joiners[li][j]
+			if join == "" && a != "open" {
+				join = joiners[li][0] // only an app prefix runs on without a separator
+			}
+			out = append(out, Example{Text: x + join + y, Lang: lang,
 				Template: lang + "/multi/" + a + itoa(ta) + "+" + b + itoa(tb), Heldout: h, ValuesHeldout: vh})
 		}
 	}
