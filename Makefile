@@ -23,7 +23,7 @@ PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
 PROTOC_GEN_GO_VT   := github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@v0.6.1-0.20240319094008-0393e58bdf10
 
-.PHONY: all build run test bench proto lint examples deps deps-run clean check-go
+.PHONY: all build run test bench proto lint examples deps deps-run clean check-go model
 
 all: build
 
@@ -110,6 +110,13 @@ proto: check-go
 	@# gRPC stubs are for process plugins and the host only: keep them (and
 	@# net, grpc, html/template...) out of wasm guests.
 	sed -i '1i //go:build !wasip1\n' sdk/proto/cloudphone/v1/plugin_grpc.pb.go
+
+# The distilled INT8 intent model: retrain and quantize from planner-intent's
+# parser. Writes wasm-modules/model-intent-int8/weights.bin (committed,
+# embedded in the module) and weights-f32.bin (float, for comparison;
+# git-ignored). Deterministic for a seed on one GOARCH.
+model: check-go
+	$(GO) run ./wasm-modules/model-intent-int8/train
 
 lint: check-go
 	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
