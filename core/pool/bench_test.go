@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"log/slog"
 	"runtime"
 	"slices"
 	"testing"
@@ -105,7 +106,7 @@ func BenchmarkMemoryPerDevice(b *testing.B) {
 		before := heapInUse()
 		cfg := testConfig("fake")
 		cfg.Backends["fake"] = config.BackendConfig{Enabled: true, Labels: map[string]string{"region": "cn-north"}}
-		p, err := New(Options{Backends: bs, Config: cfg})
+		p, err := New(Options{Backends: bs, Config: cfg, Logger: slog.New(slog.DiscardHandler)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -116,7 +117,19 @@ func BenchmarkMemoryPerDevice(b *testing.B) {
 			b.Fatalf("%d devices", got)
 		}
 		b.ReportMetric(float64(after-before)/n, "B/device")
+		// Every device leased too.
+		leases := make([]*Lease, 0, n)
+		for range n {
+			l, err := p.Lease(context.Background(), Request{Owner: "task", NoWait: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			leases = append(leases, l)
+		}
+		leased := heapInUse()
+		b.ReportMetric(float64(leased-before)/n, "B/leased-device")
 		runtime.KeepAlive(fb)
+		runtime.KeepAlive(leases)
 		p.Close()
 	}
 }

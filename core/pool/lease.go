@@ -197,13 +197,21 @@ func (p *Pool) Lease(ctx context.Context, req Request) (*Lease, error) {
 	if err != nil {
 		return nil, fmt.Errorf("lease: tolerations: %w", err)
 	}
-	w := &waiter{req: req, tols: tols, ch: make(chan *Lease, 1)}
+	w := &waiter{req: req, tols: tols}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("lease: %w", ErrClosed)
 	}
 	w.since = p.now()
+	if len(p.waiters) == 0 { // nobody queued first: no need to queue
+		if d := p.pickLocked(w); d != nil {
+			l := p.grantLocked(w, d)
+			p.mu.Unlock()
+			return l, nil
+		}
+	}
+	w.ch = make(chan *Lease, 1)
 	p.waiters = append(p.waiters, w)
 	p.dispatchLocked()
 	select {
@@ -305,6 +313,12 @@ func (p *Pool) loseLocked(l *Lease, err error) {
 	}
 	l.err = err
 	p.detachLocked(l)
+	if p.closed {
+		// Close logs one line for all of them.
+		l.lost <- err
+		close(l.lost)
+		return
+	}
 	p.log.Warn("lease lost", "lease", l.ID, "device", l.Device, "owner", l.Owner, "tenant", l.Tenant, "reason", err)
 	l.lost <- err
 	close(l.lost)

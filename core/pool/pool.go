@@ -268,6 +268,9 @@ func (p *Pool) Close() error {
 		return nil
 	}
 	p.closed = true
+	if n := len(p.leases); n > 0 {
+		p.log.Info("device pool closing; ending its leases", "leases", n)
+	}
 	for _, l := range p.leases {
 		p.loseLocked(l, fmt.Errorf("%w: %w", ErrLost, ErrClosed))
 	}
