@@ -130,7 +130,7 @@ func TestServer(t *testing.T) {
 	s := startADB(t, 0)
 	f := startFleet(t, 2)
 	devs := f.Devices()
-	b := newTestBackend(t, `{"adb_server": "`+s.addr()+`"}`)
+	b := newTestBackend(t, `{"adb_server": "`+s.Addr()+`"}`)
 	for _, d := range devs {
 		s.connect(t, d.Serial)
 	}
@@ -145,7 +145,7 @@ func TestServer(t *testing.T) {
 		return nil
 	})
 	drive(t, b, devs[0].Serial, devs[0])
-	if out, _ := s.run(t, "disconnect", devs[1].Serial); !strings.Contains(out, "disconnected") {
+	if out, _ := s.Run(t, "disconnect", devs[1].Serial); !strings.Contains(out, "disconnected") {
 		t.Fatalf("adb disconnect: %q", out)
 	}
 	checkFor(t, 10*time.Second, 50*time.Millisecond, func() error {
@@ -157,7 +157,7 @@ func TestServer(t *testing.T) {
 
 	// A phone that does not accept the server's key: UNHEALTHY.
 	stranger := startFleet(t, 1, func(o *fleet.Options) { o.Auth = adbd.NewAuth() }).Devices()[0]
-	_, _ = s.run(t, "connect", stranger.Serial)
+	_, _ = s.Run(t, "connect", stranger.Serial)
 	checkFor(t, 15*time.Second, 50*time.Millisecond, func() error {
 		list, _ := listed(t, b)
 		if info := list[stranger.Serial]; info.GetState() != cpv1.DeviceState_DEVICE_STATE_UNHEALTHY || info.GetLabels()["adb_state"] != "unauthorized" {

@@ -65,7 +65,7 @@ func BenchmarkObserve(b *testing.B) {
 			s := startADB(b, 0)
 			s.connect(b, d.Serial)
 			b.Run("server", func(b *testing.B) {
-				dev := (&adb.ServerClient{Addr: s.addr()}).Device(d.Serial)
+				dev := (&adb.ServerClient{Addr: s.Addr()}).Device(d.Serial)
 				for b.Loop() {
 					if _, err := android.Observe(ctx, dev, android.ObserveOptions{Screen: screen}); err != nil {
 						b.Fatal(err)
@@ -75,8 +75,8 @@ func BenchmarkObserve(b *testing.B) {
 			})
 			b.Run("adb-binary", func(b *testing.B) {
 				adbCmd := func(args ...string) {
-					cmd := exec.CommandContext(ctx, s.bin, append([]string{"-P", strconv.Itoa(s.port), "-s", d.Serial}, args...)...)
-					cmd.Env = s.env
+					cmd := exec.CommandContext(ctx, s.Bin, append([]string{"-P", strconv.Itoa(s.Port), "-s", d.Serial}, args...)...)
+					cmd.Env = s.Env
 					if out, err := cmd.Output(); err != nil || len(out) == 0 {
 						b.Fatalf("adb %v: %v", args, err)
 					}

@@ -1,18 +1,17 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/openautoglm/cloudphone/sdk/adb/realadb"
 
 	"github.com/openautoglm/cloudphone/plugins/device-sim/fleet"
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
@@ -102,115 +101,26 @@ func listed(t testing.TB, b *backend) (map[string]*cpv1.DeviceInfo, string) {
 	return m, r.GetBackendStatus()
 }
 
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
-// adbServer is an isolated adb server (own port, own HOME and key) that
-// never touches a user's server on 5037, as in device-sim's fleet tests.
-type adbServer struct {
-	bin  string
-	port int
-	home string
-	env  []string
-}
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
-func (s *adbServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+// adbServer is an isolated real adb server for this test (sdk/adb/realadb).
+type adbServer struct{ *realadb.Server }
 
-// startADB starts Debian's adb server on port (0: a free one) and kills
-// it when the test ends.
 func startADB(t testing.TB, port int) *adbServer {
 	t.Helper()
-	bin, err := exec.LookPath("adb")
-	if err != nil {
-		t.Fatal("adb binary not found; install Debian's adb package (platform-tools 29)")
-	}
-	if port == 0 {
-		port = freePort(t)
-	}
-	s := &adbServer{bin: bin, port: port, home: t.TempDir()}
-	for _, kv := range os.Environ() {
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "HOME", "ANDROID_SDK_HOME", "ANDROID_USER_HOME", "ADB_VENDOR_KEYS", "ANDROID_SERIAL", "ADB_SERVER_SOCKET":
-			continue
-		}
-		s.env = append(s.env, kv)
-	}
-	s.env = append(s.env, "HOME="+s.home)
-	if out, code := s.run(t, "start-server"); code != 0 {
-		t.Fatalf("adb start-server: %d %s", code, out)
-	}
-	t.Cleanup(func() { s.stop(t) })
-	return s
+	return &adbServer{realadb.Start(t, realadb.Options{Port: port, Require: true})}
 }
 
-// stop kills the server with kill-server and, should it still be running,
-// the "adb -L tcp:PORT fork-server" process this test started.
-func (s *adbServer) stop(t testing.TB) {
-	_, _ = s.run(t, "kill-server")
-	for range 40 {
-		c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond)
-		if err != nil {
-			return
-		}
-		_ = c.Close()
-		time.Sleep(50 * time.Millisecond)
-	}
-	want := "-L\x00tcp:" + strconv.Itoa(s.port) + "\x00fork-server"
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(b), want) {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err != nil {
-			continue
-		}
-		if proc, err := os.FindProcess(pid); err == nil {
-			_ = proc.Kill()
-			t.Logf("adb server on port %d ignored kill-server; killed pid %d", s.port, pid)
-		}
-	}
-}
-
-// run runs adb with args and returns its combined output and exit code.
-func (s *adbServer) run(t testing.TB, args ...string) (string, int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, append([]string{"-P", strconv.Itoa(s.port)}, args...)...)
-	cmd.Env = s.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("adb %v: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
-	return out.String(), code
-}
+func freePort(t testing.TB) int { return realadb.FreePort(t) }
 
 // connect runs `adb connect serial`; adb 29 exits 0 even when it fails,
 // so its text is checked.
 func (s *adbServer) connect(t testing.TB, serial string) {
 	t.Helper()
-	out, _ := s.run(t, "connect", serial)
+	out, _ := s.Run(t, "connect", serial)
 	if !strings.Contains(out, "connected to "+serial) {
 		t.Fatalf("adb connect %s: %q", serial, out)
 	}
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -50,7 +50,7 @@ func BenchmarkShellRoundTrip(b *testing.B) {
 	s.connect(b, addr, "device")
 
 	b.Run("adb-server", func(b *testing.B) {
-		d := s.client().Device(addr)
+		d := s.Client().Device(addr)
 		for b.Loop() {
 			if out, _, _, err := d.Shell(ctx, "echo hi"); err != nil || string(out) != "hi\n" {
 				b.Fatalf("%q %v", out, err)
@@ -60,8 +60,8 @@ func BenchmarkShellRoundTrip(b *testing.B) {
 
 	b.Run("adb-binary", func(b *testing.B) {
 		for b.Loop() {
-			cmd := exec.Command(s.bin, "-P", strconv.Itoa(s.port), "-s", addr, "shell", "echo", "hi")
-			cmd.Env = s.env
+			cmd := exec.Command(s.Bin, "-P", strconv.Itoa(s.Port), "-s", addr, "shell", "echo", "hi")
+			cmd.Env = s.Env
 			out, err := cmd.Output()
 			if err != nil || string(out) != "hi\n" {
 				b.Fatalf("%q %v", out, err)
@@ -95,8 +95,8 @@ func BenchmarkExecOut3MiB(b *testing.B) {
 	b.Run("adb-binary", func(b *testing.B) {
 		b.SetBytes(3 << 20)
 		for b.Loop() {
-			c := exec.Command(s.bin, "-P", strconv.Itoa(s.port), "-s", addr, "exec-out", cmd)
-			c.Env = s.env
+			c := exec.Command(s.Bin, "-P", strconv.Itoa(s.Port), "-s", addr, "exec-out", cmd)
+			c.Env = s.Env
 			out, err := c.Output()
 			if err != nil || len(out) != 3<<20 {
 				b.Fatalf("%d %v", len(out), err)

@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rsa"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,116 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/sdk/adb/realadb"
+
 	"github.com/openautoglm/cloudphone/sdk/adb"
 	"github.com/openautoglm/cloudphone/sdk/adb/adbd"
 	"github.com/openautoglm/cloudphone/sdk/adb/internal/adbtest"
 	"github.com/openautoglm/cloudphone/sdk/adb/wire"
 )
 
-// adbServer is an isolated adb server (own port, own HOME and key) that
-// never touches a user's server on 5037.
-type adbServer struct {
-	bin  string
-	port int
-	home string
-	env  []string
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-func startADB(t testing.TB) *adbServer {
-	t.Helper()
-	bin, err := exec.LookPath("adb")
-	if err != nil {
-		t.Skip("adb binary not found; `make deps` installs Debian's adb (platform-tools 29)")
-	}
-	s := &adbServer{bin: bin, port: freePort(t), home: t.TempDir()}
-	for _, kv := range os.Environ() {
-		switch k, _, _ := strings.Cut(kv, "="); k {
-		case "HOME", "ANDROID_SDK_HOME", "ANDROID_USER_HOME", "ADB_VENDOR_KEYS", "ANDROID_SERIAL", "ADB_SERVER_SOCKET":
-			continue
-		}
-		s.env = append(s.env, kv)
-	}
-	s.env = append(s.env, "HOME="+s.home)
-	if out, code := s.run(t, "start-server"); code != 0 {
-		t.Fatalf("adb start-server: %d %s", code, out)
-	}
-	t.Cleanup(func() { s.stop(t) })
-	return s
-}
-
-// stop kills the server with kill-server and, should it still be running,
-// by the pid of the "adb -L tcp:PORT fork-server" process this test
-// started (its port is unique to the test).
-func (s *adbServer) stop(t testing.TB) {
-	_, _ = s.run(t, "kill-server")
-	addr := "127.0.0.1:" + strconv.Itoa(s.port)
-	for range 40 {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err != nil {
-			return
-		}
-		_ = c.Close()
-		time.Sleep(50 * time.Millisecond)
-	}
-	want := "-L\x00tcp:" + strconv.Itoa(s.port) + "\x00fork-server"
-	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
-	for _, p := range procs {
-		b, err := os.ReadFile(p)
-		if err != nil || !strings.Contains(string(b), want) {
-			continue
-		}
-		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err != nil {
-			continue
-		}
-		if proc, err := os.FindProcess(pid); err == nil {
-			_ = proc.Kill()
-			t.Logf("adb server on port %d ignored kill-server; killed pid %d", s.port, pid)
-		}
-	}
-}
-
-// run runs adb with args against this server and returns combined output
-// and exit code.
-func (s *adbServer) run(t testing.TB, args ...string) (string, int) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.bin, append([]string{"-P", strconv.Itoa(s.port)}, args...)...)
-	cmd.Env = s.env
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		if !ok {
-			t.Fatalf("adb %v: %v", args, err)
-		}
-		code = ee.ExitCode()
-	}
-	return out.String(), code
-}
-
-func (s *adbServer) client() *adb.ServerClient {
-	return &adb.ServerClient{Addr: "127.0.0.1:" + strconv.Itoa(s.port)}
-}
-
 // connect runs `adb connect` and waits until the device reaches want. It
 // returns adb's message.
 func (s *adbServer) connect(t testing.TB, serial, want string) string {
 	t.Helper()
-	msg, _ := s.run(t, "connect", serial)
+	msg, _ := s.Run(t, "connect", serial)
 	out := msg
 	// adb 29 exits 0 either way. "failed to authenticate" means its
 	// signatures were rejected and it offered its public key; the device
@@ -134,7 +36,7 @@ func (s *adbServer) connect(t testing.TB, serial, want string) string {
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		out, _ = s.run(t, "devices")
+		out, _ = s.Run(t, "devices")
 		if strings.Contains(out, serial+"\t"+want) {
 			return msg
 		}
@@ -153,16 +55,16 @@ func realDevice(t *testing.T, srv *adbd.Server) (*adbServer, string) {
 
 func checkRealADB(t *testing.T, s *adbServer, serial string, h *adbtest.Handler) {
 	t.Helper()
-	if out, code := s.run(t, "-s", serial, "shell", "echo", "hi"); code != 0 || out != "hi\n" {
+	if out, code := s.Run(t, "-s", serial, "shell", "echo", "hi"); code != 0 || out != "hi\n" {
 		t.Fatalf("shell echo: %d %q", code, out)
 	}
-	if out, code := s.run(t, "-s", serial, "shell", "false"); code != 1 || out != "" {
+	if out, code := s.Run(t, "-s", serial, "shell", "false"); code != 1 || out != "" {
 		t.Fatalf("shell false: %d %q", code, out)
 	}
-	if out, code := s.run(t, "-s", serial, "shell", "nosuch"); code != 127 || !strings.Contains(out, "nosuch: not found") {
+	if out, code := s.Run(t, "-s", serial, "shell", "nosuch"); code != 127 || !strings.Contains(out, "nosuch: not found") {
 		t.Fatalf("shell nosuch: %d %q", code, out)
 	}
-	if out, code := s.run(t, "-s", serial, "exec-out", "big 100000"); code != 0 || out != string(adbtest.Pattern(100000)) {
+	if out, code := s.Run(t, "-s", serial, "exec-out", "big 100000"); code != 0 || out != string(adbtest.Pattern(100000)) {
 		t.Fatalf("exec-out: %d, %d bytes", code, len(out))
 	}
 	dir := t.TempDir()
@@ -171,14 +73,14 @@ func checkRealADB(t *testing.T, s *adbServer, serial string, h *adbtest.Handler)
 	if err := os.WriteFile(local, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, code := s.run(t, "-s", serial, "push", local, "/sdcard/Download/x.bin"); code != 0 {
+	if out, code := s.Run(t, "-s", serial, "push", local, "/sdcard/Download/x.bin"); code != 0 {
 		t.Fatalf("push: %d %s", code, out)
 	}
 	if got, err := h.Files.ReadFile("/sdcard/Download/x.bin"); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("pushed file differs: %d bytes %v", len(got), err)
 	}
 	back := filepath.Join(dir, "out.bin")
-	if out, code := s.run(t, "-s", serial, "pull", "/sdcard/Download/x.bin", back); code != 0 {
+	if out, code := s.Run(t, "-s", serial, "pull", "/sdcard/Download/x.bin", back); code != 0 {
 		t.Fatalf("pull: %d %s", code, out)
 	}
 	if got, err := os.ReadFile(back); err != nil || !bytes.Equal(got, data) {
@@ -186,34 +88,34 @@ func checkRealADB(t *testing.T, s *adbServer, serial string, h *adbtest.Handler)
 	}
 	// Push into a directory: adb stats the target (stat_v2) and appends
 	// the file name.
-	if out, code := s.run(t, "-s", serial, "push", local, "/sdcard/Download/"); code != 0 {
+	if out, code := s.Run(t, "-s", serial, "push", local, "/sdcard/Download/"); code != 0 {
 		t.Fatalf("push to dir: %d %s", code, out)
 	}
 	if _, err := h.Files.ReadFile("/sdcard/Download/in.bin"); err != nil {
 		t.Fatalf("push to dir: %v", err)
 	}
-	if out, code := s.run(t, "-s", serial, "pull", "/sdcard/missing", back); code == 0 || !strings.Contains(out, "No such file") {
+	if out, code := s.Run(t, "-s", serial, "pull", "/sdcard/missing", back); code == 0 || !strings.Contains(out, "No such file") {
 		t.Fatalf("pull missing: %d %q", code, out)
 	}
-	if out, code := s.run(t, "-s", serial, "ls", "/sdcard/Download"); code != 0 || !strings.Contains(out, "x.bin") {
+	if out, code := s.Run(t, "-s", serial, "ls", "/sdcard/Download"); code != 0 || !strings.Contains(out, "x.bin") {
 		t.Fatalf("ls: %d %q", code, out)
 	}
 	// Whole directories both ways (LIS2 + RECV, SEND with mkdir).
 	pulled := filepath.Join(dir, "pulled")
-	if out, code := s.run(t, "-s", serial, "pull", "/sdcard/Download", pulled); code != 0 {
+	if out, code := s.Run(t, "-s", serial, "pull", "/sdcard/Download", pulled); code != 0 {
 		t.Fatalf("pull dir: %d %s", code, out)
 	}
 	if got, err := os.ReadFile(filepath.Join(pulled, "x.bin")); err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("pulled dir file differs: %d bytes %v", len(got), err)
 	}
-	if out, code := s.run(t, "-s", serial, "push", pulled, "/sdcard/copy"); code != 0 {
+	if out, code := s.Run(t, "-s", serial, "push", pulled, "/sdcard/copy"); code != 0 {
 		t.Fatalf("push dir: %d %s", code, out)
 	}
 	if _, err := h.Files.ReadFile("/sdcard/copy/in.bin"); err != nil {
 		t.Fatalf("push dir: %v", err)
 	}
 	// A forced PTY: output comes back with terminal line endings.
-	if out, code := s.run(t, "-s", serial, "shell", "-t", "-t", "echo", "tty"); code != 0 || out != "tty\r\n" {
+	if out, code := s.Run(t, "-s", serial, "shell", "-t", "-t", "echo", "tty"); code != 0 || out != "tty\r\n" {
 		t.Fatalf("shell -t -t: %d %q", code, out)
 	}
 }
@@ -224,15 +126,15 @@ func TestRealADBNoAuth(t *testing.T) {
 	if msg := s.connect(t, serial, "device"); !strings.HasPrefix(msg, "connected to ") {
 		t.Fatalf("adb connect: %q", msg)
 	}
-	out, _ := s.run(t, "devices", "-l")
+	out, _ := s.Run(t, "devices", "-l")
 	if !strings.Contains(out, "product:sdk_test model:Test_Phone device:testdev") {
 		t.Fatalf("devices -l: %q", out)
 	}
 	checkRealADB(t, s, serial, h)
 
 	// `adb shell` without a command, commands on a pipe.
-	cmd := exec.Command(s.bin, "-P", strconv.Itoa(s.port), "-s", serial, "shell")
-	cmd.Env = s.env
+	cmd := exec.Command(s.Bin, "-P", strconv.Itoa(s.Port), "-s", serial, "shell")
+	cmd.Env = s.Env
 	cmd.Stdin = strings.NewReader("echo one\nfalse\n")
 	piped, err := cmd.Output()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || string(piped) != "one\n" {
@@ -241,7 +143,7 @@ func TestRealADBNoAuth(t *testing.T) {
 
 	// Our ServerClient against the same real server.
 	ctx := ctxT(t)
-	sc := s.client()
+	sc := s.Client()
 	if v, err := sc.Version(ctx); err != nil || v < 39 {
 		t.Fatalf("version: %d %v", v, err)
 	}
@@ -273,14 +175,14 @@ func TestRealADBNoAuth(t *testing.T) {
 		t.Fatalf("server exec-out: %d bytes %v", len(big), err)
 	}
 	data := adbtest.Pattern(3<<20 + 5)
-	if err := d.Push(ctx, bytes.NewReader(data), "/sdcard/s.bin", 0o600, time.Unix(1600000000, 0)); err != nil {
+	if err := d.Push(ctx, bytes.NewReader(data), "/sdcard/s.Bin", 0o600, time.Unix(1600000000, 0)); err != nil {
 		t.Fatal(err)
 	}
 	var got bytes.Buffer
-	if err := d.Pull(ctx, "/sdcard/s.bin", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+	if err := d.Pull(ctx, "/sdcard/s.Bin", &got); err != nil || !bytes.Equal(got.Bytes(), data) {
 		t.Fatalf("server pull: %d bytes %v", got.Len(), err)
 	}
-	if fi, err := d.Stat(ctx, "/sdcard/s.bin"); err != nil || fi.Size != int64(len(data)) || fi.ModTime.Unix() != 1600000000 {
+	if fi, err := d.Stat(ctx, "/sdcard/s.Bin"); err != nil || fi.Size != int64(len(data)) || fi.ModTime.Unix() != 1600000000 {
 		t.Fatalf("server stat: %+v %v", fi, err)
 	}
 	if ents, err := d.List(ctx, "/sdcard"); err != nil || len(ents) == 0 {
@@ -304,7 +206,7 @@ func TestRealADBNoAuth(t *testing.T) {
 	if msg, err := sc.Connect(ctx, closed); err == nil {
 		t.Fatalf("connect to a closed port: %q", msg)
 	}
-	if out, code := s.run(t, "-s", serial, "reboot"); code != 0 || h.Reboots.Load() != 1 {
+	if out, code := s.Run(t, "-s", serial, "reboot"); code != 0 || h.Reboots.Load() != 1 {
 		t.Fatalf("adb reboot: %d %q, reboots %d", code, out, h.Reboots.Load())
 	}
 }
@@ -325,7 +227,7 @@ func TestRealADBAuthAlwaysAllow(t *testing.T) {
 	checkRealADB(t, s, serial, h)
 
 	// The remembered key now signs its way in without a prompt.
-	s.run(t, "disconnect", serial)
+	s.Run(t, "disconnect", serial)
 	s.connect(t, serial, "device")
 	if offered.Load() != 1 {
 		t.Fatalf("confirm asked again: %d", offered.Load())
@@ -333,7 +235,7 @@ func TestRealADBAuthAlwaysAllow(t *testing.T) {
 
 	// Our key code reads the key adb generated and encodes its public
 	// half exactly as adb wrote adbkey.pub.
-	keyPath := filepath.Join(s.home, ".android", "adbkey")
+	keyPath := filepath.Join(s.Home, ".android", "adbkey")
 	k, err := adb.LoadKey(keyPath)
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +255,7 @@ func TestRealADBAuthAlwaysAllow(t *testing.T) {
 
 func TestRealADBAuthKnownKeyAndReject(t *testing.T) {
 	s := startADB(t)
-	pubFile, err := os.ReadFile(filepath.Join(s.home, ".android", "adbkey.pub"))
+	pubFile, err := os.ReadFile(filepath.Join(s.Home, ".android", "adbkey.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -365,7 +267,7 @@ func TestRealADBAuthKnownKeyAndReject(t *testing.T) {
 	h := &adbtest.Handler{}
 	known := startDevice(t, &adbd.Server{Handler: h, Auth: adbd.NewAuth(pub)})
 	s.connect(t, known, "device")
-	if out, code := s.run(t, "-s", known, "shell", "echo", "known"); code != 0 || out != "known\n" {
+	if out, code := s.Run(t, "-s", known, "shell", "echo", "known"); code != 0 || out != "known\n" {
 		t.Fatalf("known key shell: %d %q", code, out)
 	}
 	// A device that rejects it: adb shows it unauthorized and refuses
@@ -376,7 +278,17 @@ func TestRealADBAuthKnownKeyAndReject(t *testing.T) {
 	}
 	rejecting := startDevice(t, &adbd.Server{Handler: h, Auth: adbd.NewAuth(&other.PublicKey)})
 	s.connect(t, rejecting, "unauthorized")
-	if out, code := s.run(t, "-s", rejecting, "shell", "echo", "x"); code == 0 || !strings.Contains(out, "unauthorized") {
+	if out, code := s.Run(t, "-s", rejecting, "shell", "echo", "x"); code == 0 || !strings.Contains(out, "unauthorized") {
 		t.Fatalf("rejected shell: %d %q", code, out)
 	}
 }
+
+// adbServer is an isolated real adb server for this test (sdk/adb/realadb).
+type adbServer struct{ *realadb.Server }
+
+func startADB(t testing.TB) *adbServer {
+	t.Helper()
+	return &adbServer{realadb.Start(t, realadb.Options{})}
+}
+
+func freePort(t testing.TB) int { return realadb.FreePort(t) }

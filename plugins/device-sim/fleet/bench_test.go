@@ -81,7 +81,7 @@ func sdkStep(ctx context.Context, dev adb.Device, x, y int, parallel bool) error
 // per command, screenshots and dumps through a file on the phone.
 func binStep(ctx context.Context, s *adbServer, serial, dir string, x, y int) error {
 	run := func(args ...string) ([]byte, error) {
-		out, err := s.command(ctx, append([]string{"-s", serial}, args...)...).Output()
+		out, err := s.Command(ctx, append([]string{"-s", serial}, args...)...).Output()
 		if err != nil {
 			return nil, fmt.Errorf("adb %s: %w", strings.Join(args, " "), err)
 		}
@@ -168,7 +168,7 @@ func BenchmarkAgentStepIO(b *testing.B) {
 					return
 				}
 				b.Run("sdk-via-adb-server", func(b *testing.B) {
-					dev := s.client().Device(d.Serial)
+					dev := s.Client().Device(d.Serial)
 					for b.Loop() {
 						if err := sdkStep(ctx, dev, x, y, false); err != nil {
 							b.Fatal(err)

@@ -42,7 +42,7 @@ func (d binDriver) shell(t *testing.T, cmd string) (string, int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := d.s.command(ctx, "-s", d.serial, "shell", cmd)
+	c := d.s.Command(ctx, "-s", d.serial, "shell", cmd)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	if err := c.Run(); err != nil {
@@ -64,7 +64,7 @@ func (d binDriver) push(t *testing.T, data []byte, remote string) {
 	if err := os.WriteFile(local, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if out, code := d.s.run(t, "-s", d.serial, "push", local, remote); code != 0 {
+	if out, code := d.s.Run(t, "-s", d.serial, "push", local, remote); code != 0 {
 		t.Fatalf("adb push: exit %d: %s", code, out)
 	}
 }
@@ -72,7 +72,7 @@ func (d binDriver) push(t *testing.T, data []byte, remote string) {
 func (d binDriver) pull(t *testing.T, remote string) []byte {
 	t.Helper()
 	local := filepath.Join(t.TempDir(), "pulled")
-	if out, code := d.s.run(t, "-s", d.serial, "pull", remote, local); code != 0 {
+	if out, code := d.s.Run(t, "-s", d.serial, "pull", remote, local); code != 0 {
 		t.Fatalf("adb pull %s: exit %d: %s", remote, code, out)
 	}
 	b, err := os.ReadFile(local)

@@ -25,7 +25,7 @@ func TestRealADB(t *testing.T) {
 	t.Run("adb binary", func(t *testing.T) {
 		d := devs[0]
 		s.connect(t, d.Serial)
-		out, _ := s.run(t, "devices", "-l")
+		out, _ := s.Run(t, "devices", "-l")
 		if !strings.Contains(out, d.Serial+"\tdevice") && !strings.Contains(out, d.Serial+"    device") &&
 			!strings.Contains(out, d.Serial+" ") {
 			t.Fatalf("adb devices -l:\n%s", out)
@@ -41,7 +41,7 @@ func TestRealADB(t *testing.T) {
 		d := devs[1]
 		ctx, cancel := ctx30()
 		defer cancel()
-		sc := s.client()
+		sc := s.Client()
 		msg, err := sc.Connect(ctx, d.Serial)
 		if err != nil || !strings.Contains(msg, "connected to") {
 			t.Fatalf("Connect: %q, %v", msg, err)
@@ -66,7 +66,7 @@ func TestRealADB(t *testing.T) {
 
 	t.Run("auth", func(t *testing.T) {
 		// adb start-server made this key in the isolated HOME.
-		key, err := adb.LoadKey(filepath.Join(s.home, ".android", "adbkey"))
+		key, err := adb.LoadKey(filepath.Join(s.Home, ".android", "adbkey"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,10 +76,10 @@ func TestRealADB(t *testing.T) {
 			t.Errorf("shell on an authenticated phone: %q", out)
 		}
 		strangers := startFleet(t, 1, func(o *Options) { o.Auth = adbd.NewAuth() }).Devices()[0]
-		_, _ = s.run(t, "connect", strangers.Serial)
+		_, _ = s.Run(t, "connect", strangers.Serial)
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			out, _ := s.run(t, "devices")
+			out, _ := s.Run(t, "devices")
 			if strings.Contains(out, strangers.Serial+"\tunauthorized") {
 				break
 			}
@@ -98,7 +98,7 @@ func TestRealADB(t *testing.T) {
 			wg.Go(func() {
 				ctx, cancel := ctx30()
 				defer cancel()
-				out, err := s.command(ctx, "connect", d.Serial).CombinedOutput()
+				out, err := s.Command(ctx, "connect", d.Serial).CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "connected to "+d.Serial) {
 					errs <- fmt.Errorf("connect %s: %v: %s", d.Serial, err, out)
 				}
@@ -108,7 +108,7 @@ func TestRealADB(t *testing.T) {
 		ctx, cancel := ctx30()
 		defer cancel()
 		for _, d := range batch {
-			if err := s.client().WaitForDevice(ctx, d.Serial); err != nil {
+			if err := s.Client().WaitForDevice(ctx, d.Serial); err != nil {
 				t.Fatalf("%s never came online: %v", d.Serial, err)
 			}
 		}
@@ -119,12 +119,12 @@ func TestRealADB(t *testing.T) {
 				// One adb process per phone, all at once, each changing
 				// its own phone.
 				cmd := "monkey -p com.android.settings -c android.intent.category.LAUNCHER 1 >/dev/null && dumpsys window | grep mCurrentFocus"
-				out, err := s.command(ctx, "-s", d.Serial, "shell", cmd).CombinedOutput()
+				out, err := s.Command(ctx, "-s", d.Serial, "shell", cmd).CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "com.android.settings") {
 					errs <- fmt.Errorf("%s: %v: %s", d.Serial, err, out)
 				}
 				// And sdk/adb through the same server.
-				o, _, code, err := s.client().Device(d.Serial).Shell(ctx, "getprop ro.serialno")
+				o, _, code, err := s.Client().Device(d.Serial).Shell(ctx, "getprop ro.serialno")
 				if err != nil || code != 0 || strings.TrimSpace(string(o)) != d.Serial {
 					errs <- fmt.Errorf("%s: sdk/adb via server: %q exit %d: %v", d.Serial, o, code, err)
 				}
