@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
+	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
+	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
+	"github.com/openautoglm/cloudphone/plugins/model-replay/replay"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
+)
+
+// env is a plugin host with planner-autoglm, device-sim and model-replay
+// configured as given.
+type env struct {
+	host *pluginhost.Host
+	id   string // the simulated phone
+}
+
+type binaries struct{ planner, sim, replay string }
+
+func build(t *testing.T) binaries {
+	return binaries{
+		planner: pluginbuild.BuildWasm(t, "../../wasm-modules/planner-autoglm", ""),
+		sim:     pluginbuild.GoBinary(t, "../../plugins/device-sim", ""),
+		replay:  buildBinary(t),
+	}
+}
+
+func buildBinary(t *testing.T) string { return pluginbuild.GoBinary(t, ".", "") }
+
+func newEnv(t *testing.T, bin binaries, replayConfig string) *env {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	rt, err := wasmrt.NewRuntime(context.Background(), wasmrt.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	configs := map[string]string{
+		"device-sim":   `{"count": 1, "listen": "127.0.0.1:0", "width": 1080, "height": 2400}`,
+		"model-replay": replayConfig,
+	}
+	host := pluginhost.New(pluginhost.Options{Dir: dir, StageDir: t.TempDir(), Logger: log,
+		Loaders: pluginhost.Loaders(rt, procrt.Options{Logger: log}),
+		PluginConfig: func(name string) []byte {
+			if c, ok := configs[name]; ok {
+				return []byte(c)
+			}
+			return []byte("{}")
+		}})
+	t.Cleanup(func() { host.Close(context.Background()); rt.Close(context.Background()) })
+	for src, name := range map[string]string{bin.planner: "planner-autoglm.wasm", bin.sim: "device-sim", bin.replay: "model-replay"} {
+		data, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := host.LoadFile(context.Background(), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := &env{host: host}
+	host.WithDevice("device-sim", func(d pluginhost.Device) error {
+		list, err := d.List(context.Background(), &cpv1.ListRequest{})
+		e.id = list.GetDevices()[0].GetId()
+		return err
+	})
+	return e
+}
+
+// run carries out the airplane-mode task and returns its result and the
+// actions it took, in order.
+func (e *env) run(t *testing.T) (agent.Result, []*cpv1.Action) {
+	t.Helper()
+	var actions []*cpv1.Action
+	r := &agent.Runner{Planners: e.host, Models: e.host, OnEvent: func(ev agent.Event) {
+		if ev.Kind == agent.EventStep && ev.Action != nil {
+			actions = append(actions, ev.Action)
+		}
+	}}
+	res, err := r.Run(context.Background(), agent.Task{ID: "replay-e2e", Instruction: "打开设置然后打开飞行模式",
+		Planner: "planner-autoglm", Model: "model-replay"}, agent.PluginDevice{Backends: e.host, Backend: "device-sim", ID: e.id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, actions
+}
+
+func (e *env) airplaneMode(t *testing.T) string {
+	var out string
+	e.host.WithDevice("device-sim", func(d pluginhost.Device) error {
+		sh, err := d.Shell(context.Background(), &cpv1.ShellRequest{DeviceId: e.id, Command: "settings get global airplane_mode_on"})
+		out = strings.TrimSpace(string(sh.GetStdout()))
+		return err
+	})
+	return out
+}
+
+var (
+	nodeRE = regexp.MustCompile(`<node [^>]*>`)
+	attrRE = regexp.MustCompile(`([\w-]+)="([^"]*)"`)
+	bndRE  = regexp.MustCompile(`\[(\d+),(\d+)\]\[(\d+),(\d+)\]`)
+)
+
+// toggleCenter returns the centre of the switch on the row labelled label.
+func toggleCenter(xml, label string) (x, y int, ok bool) {
+	var rowT, rowB int
+	var nodes []map[string]string
+	for _, n := range nodeRE.FindAllString(xml, -1) {
+		m := map[string]string{}
+		for _, a := range attrRE.FindAllStringSubmatch(n, -1) {
+			m[a[1]] = a[2]
+		}
+		nodes = append(nodes, m)
+		if b := bndRE.FindStringSubmatch(m["bounds"]); m["text"] == label && b != nil && !ok {
+			rowT, _ = strconv.Atoi(b[2])
+			rowB, _ = strconv.Atoi(b[4])
+			ok = true
+		}
+	}
+	for _, m := range nodes {
+		b := bndRE.FindStringSubmatch(m["bounds"])
+		if !ok || b == nil || !strings.Contains(m["class"], "Switch") {
+			continue
+		}
+		v := func(i int) int { n, _ := strconv.Atoi(b[i]); return n }
+		if cy := (v(2) + v(4)) / 2; cy >= rowT && cy <= rowB {
+			return (v(1) + v(3)) / 2, cy, true
+		}
+	}
+	return 0, 0, false
+}
+
+func sseReply(w http.ResponseWriter, reply string) {
+	w.Header().Set("Content-Type", "text/event-stream")
+	r := []rune(reply)
+	for i := 0; i < len(r); i += 4 {
+		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"delta": map[string]string{"content": string(r[i:min(i+4, len(r))])}}}})
+		fmt.Fprintf(w, "data: %s\n\n", b)
+		w.(http.Flusher).Flush()
+	}
+	fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,\"completion_tokens\":30}}\n\ndata: [DONE]\n\n")
+}
+
+// TestRecordReplayEndToEnd records a planner-autoglm task on a simulated
+// phone against a scripted streaming server (messy and unparseable replies
+// included), then replays it on a fresh phone with the server gone: the
+// replayed run takes the same actions and ends the same way.
+func TestRecordReplayEndToEnd(t *testing.T) {
+	bin := build(t)
+	var (
+		mu       sync.Mutex
+		requests int
+		rec      *env
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		requests++
+		n := requests
+		mu.Unlock()
+		switch n {
+		case 1:
+			sseReply(w, `<think>需要先打开设置</think><answer>do(action=“Launch”, app=“设置”)</answer>`)
+		case 2:
+			sseReply(w, `<think>应该点击飞行模式的开关</think><answer>点那个开关</answer>`)
+		case 3:
+			var ui string
+			rec.host.WithDevice("device-sim", func(d pluginhost.Device) error {
+				obs, err := d.Observe(r.Context(), &cpv1.ObserveRequest{DeviceId: rec.id, SkipScreenshot: true})
+				ui = obs.GetUiXml()
+				return err
+			})
+			x, y, ok := toggleCenter(ui, "飞行模式")
+			if !ok {
+				http.Error(w, "no 飞行模式 on screen", http.StatusInternalServerError)
+				return
+			}
+			sseReply(w, fmt.Sprintf(`<think>点击飞行模式开关</think><answer><|begin_of_box|>do(action="Tap", element=[%d, %d])<|end_of_box|>`, x*1000/1080, y*1000/2400))
+		default:
+			sseReply(w, `<think>已经打开</think><answer>finish(message="飞行模式已打开")</answer>`)
+		}
+	}))
+	defer srv.Close()
+
+	cassette := filepath.Join(t.TempDir(), "airplane.jsonl")
+	rec = newEnv(t, bin, fmt.Sprintf(`{"mode": "record", "upstream": %q, "file": %q, "retry_backoff": "1ms"}`, srv.URL+"/v1", cassette))
+	want, wantActions := rec.run(t)
+	if want.Status != agent.StatusSucceeded || want.Message != "飞行模式已打开" {
+		t.Fatalf("recorded run: %+v", want)
+	}
+	if rec.airplaneMode(t) != "1" {
+		t.Fatal("recorded run did not turn airplane mode on")
+	}
+	entries, err := replay.Read(cassette)
+	if err != nil || len(entries) != requests || requests < 4 {
+		t.Fatalf("cassette has %d entries for %d requests: %v", len(entries), requests, err)
+	}
+	srv.Close() // replay needs no server
+
+	for _, match := range []string{replay.MatchExact, replay.MatchSequence} {
+		t.Run(match, func(t *testing.T) {
+			play := newEnv(t, bin, fmt.Sprintf(`{"mode": "replay", "file": %q, "match": %q}`, cassette, match))
+			got, gotActions := play.run(t)
+			if got.Status != want.Status || got.Message != want.Message || got.Steps != want.Steps {
+				t.Fatalf("replayed run %+v, recorded %+v", got, want)
+			}
+			if len(gotActions) != len(wantActions) {
+				t.Fatalf("replayed %d actions, recorded %d", len(gotActions), len(wantActions))
+			}
+			for i := range wantActions {
+				if !proto.Equal(gotActions[i], wantActions[i]) {
+					t.Fatalf("action %d: replayed %v, recorded %v", i, gotActions[i], wantActions[i])
+				}
+			}
+			if play.airplaneMode(t) != "1" {
+				t.Fatal("replayed run did not turn airplane mode on")
+			}
+		})
+	}
+}
