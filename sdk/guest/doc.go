@@ -38,9 +38,10 @@
 // environment or arguments, fake clocks and a deterministic random source.
 //
 // The module must import wasi_snapshot_preview1.sched_yield (Go guests
-// always do): the host rewrites every loop header of the module to call it
-// every 65,536 iterations, and stops a call that is past its deadline from
-// there.
+// always do): the host rewrites every loop header of the module to count
+// iterations and calls into the looping functions, and to call it at least
+// every 65,536 iterations of a loop or 4,096 calls, and stops a call that
+// is past its deadline from there.
 //
 // All integers are little-endian wasm i32/i64. A "packed reply" is an i64
 // holding ptr<<32 | len: the address and length, in the module's linear
@@ -103,10 +104,14 @@
 // than KeepBufferSize, and otherwise allocates only what decoding the request
 // and the plugin itself allocate. Go's garbage collector reclaims that only
 // if its background workers get to run, and between calls the Go runtime is
-// paused: so every call ends with runtime.Gosched. Without it a Go guest's
-// memory grows by about 0.7 KiB per 4 KiB call, without bound (40 MiB after
-// 60,000 calls); with it, it stays at its size after warm-up (10.5 MiB,
-// measured by wasmrt's BenchmarkGuestMemory). The host still recycles an instance after a number of calls or when its memory
-// passes a threshold (see wasmrt.Options), which bounds memory whatever the
-// plugin does.
+// paused: so the SDK yields (runtime.Gosched) after every YieldEvery-th call
+// and after every call with a request over 64 KiB. A yield costs about a
+// microsecond; between two of them the heap grows by what those calls
+// allocate, and the collector's assists keep marking meanwhile. Without
+// yields a Go guest's memory grows by about 0.7 KiB per 4 KiB call, without
+// bound (40 MiB after 60,000 calls); with them, it stays at its size after
+// warm-up (10.5 MiB after 1,000,000 calls, measured by wasmrt's
+// BenchmarkGuestMemory). The host still recycles an instance after a number
+// of calls or when its memory passes a threshold (see wasmrt.Options), which
+// bounds memory whatever the plugin does.
 package guest

@@ -51,9 +51,18 @@ func call(h handler, ptr, size uint32) uint64 {
 	// Let the garbage collector's background workers run: between calls
 	// the Go runtime is paused, and if the goroutine serving the calls
 	// never yields, a GC cycle never finishes and the heap only grows.
-	runtime.Gosched()
+	// A yield costs about a microsecond, so it comes every YieldEvery
+	// calls, and after any call with a large request (which allocates as
+	// much).
+	if callsSinceYield++; callsSinceYield >= YieldEvery || size > yieldRequestSize {
+		callsSinceYield = 0
+		runtime.Gosched()
+	}
 	return pack(reply)
 }
+
+// callsSinceYield counts calls since the last runtime.Gosched.
+var callsSinceYield int
 
 func badRequest([]byte) (message, error) { return nil, errBadRequest }
 

@@ -15,6 +15,14 @@ const MaxRequestSize = 64 << 20
 // A bigger one is dropped after use, so one large call does not pin memory.
 const KeepBufferSize = 1 << 20
 
+// YieldEvery is how many calls run between two yields to the Go scheduler
+// (runtime.Gosched), which let the garbage collector finish its cycles.
+// A call whose request is larger than 64 KiB also yields.
+const YieldEvery = 16
+
+// yieldRequestSize is the request size above which a call always yields.
+const yieldRequestSize = 64 << 10
+
 // Planner is implemented by planner plugins. Plan is a pure function: all
 // the state it needs travels in the request (PlanRequest.State carries the
 // planner's own state from the previous step).

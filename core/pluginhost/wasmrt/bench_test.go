@@ -41,14 +41,17 @@ func BenchmarkPlan4KiB(b *testing.B) {
 	req := request4KiB()
 	b.Run("native", func(b *testing.B) {
 		b.ReportAllocs()
+		done := cpuPerOp(b)
 		for b.Loop() {
 			if helloPlan(req).GetAction() == nil {
 				b.Fatal("no action")
 			}
 		}
+		done()
 	})
 	b.Run("native+proto", func(b *testing.B) {
 		b.ReportAllocs()
+		done := cpuPerOp(b)
 		for b.Loop() {
 			in, _ := proto.Marshal(req)
 			var r cpv1.PlanRequest
@@ -61,6 +64,7 @@ func BenchmarkPlan4KiB(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		done()
 	})
 	for _, mode := range []struct {
 		name         string
@@ -79,12 +83,14 @@ func BenchmarkPlan4KiB(b *testing.B) {
 			m := loadTest(b, r, helloDir, "")
 			b.ReportAllocs()
 			b.ResetTimer()
+			done := cpuPerOp(b)
 			for b.Loop() {
 				resp, err := m.Plan(ctx, req)
 				if err != nil || resp.GetAction() == nil {
 					b.Fatal(resp, err)
 				}
 			}
+			done()
 			b.StopTimer()
 			b.ReportMetric(float64(m.Stats().MaxMemoryBytes)/(1<<20), "guest-MiB")
 		})
@@ -100,11 +106,13 @@ func BenchmarkPlanSmall(b *testing.B) {
 	req := screenReq("hello", 1)
 	b.ReportAllocs()
 	b.ResetTimer()
+	done := cpuPerOp(b)
 	for b.Loop() {
 		if _, err := m.Plan(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}
+	done()
 }
 
 // BenchmarkPlanParallel is BenchmarkPlan4KiB/wasm from GOMAXPROCS
@@ -137,11 +145,13 @@ func BenchmarkGuestMemory(b *testing.B) {
 	req := request4KiB()
 	start := m.Stats().MaxMemoryBytes
 	b.ResetTimer()
+	done := cpuPerOp(b)
 	for b.Loop() {
 		if _, err := m.Plan(ctx, req); err != nil {
 			b.Fatal(err)
 		}
 	}
+	done()
 	b.StopTimer()
 	st := m.Stats()
 	if st.Recycled != 0 || st.Trapped != 0 {

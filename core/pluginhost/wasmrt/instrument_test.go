@@ -58,6 +58,47 @@ func TestInstrumentStopsLoop(t *testing.T) {
 	}
 }
 
+// paramLoopModule is loopModule(true) whose "run" takes an i32 and has an
+// i64 local that the loop uses, so the counter instrument adds is local 2.
+func paramLoopModule() []byte {
+	b := []byte("\x00asm\x01\x00\x00\x00")
+	b = append(b, 1, 9, 2, 0x60, 1, 0x7f, 0, 0x60, 0, 1, 0x7f) // types: (i32)->(), ()->i32
+	imp := appendU32(nil, 1)
+	imp = appendName(imp, wasiModule)
+	imp = appendName(imp, "sched_yield")
+	imp = append(imp, 0x00, 1)
+	b = append(appendU32(append(b, secImport), uint32(len(imp))), imp...)
+	b = append(b, 3, 2, 1, 0)                         // one function of type 0
+	b = append(b, 7, 7, 1, 3, 'r', 'u', 'n', 0x00, 1) // export "run"
+	// body: one i64 local; loop; local.get 1; i64.const 1; i64.add;
+	// local.set 1; br 0; end; end
+	body := []byte{1, 1, 0x7e, 0x03, 0x40, 0x20, 1, 0x42, 1, 0x7c, 0x21, 1, 0x0c, 0, 0x0b, 0x0b}
+	code := append(appendU32([]byte{1}, uint32(len(body))), body...)
+	return append(appendU32(append(b, secCode), uint32(len(code))), code...)
+}
+
+func TestInstrumentCounterAfterParamsAndLocals(t *testing.T) {
+	ctx := context.Background()
+	bin, err := instrument(paramLoopModule())
+	if err != nil {
+		t.Fatalf("instrument: %v", err)
+	}
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	wasi_snapshot_preview1.MustInstantiate(ctx, rt)
+	w := new(watch)
+	mod, err := rt.InstantiateWithConfig(ctx, bin, wazero.NewModuleConfig().WithOsyield(w.yield))
+	if err != nil {
+		t.Fatalf("instantiate the instrumented module: %v", err)
+	}
+	in := &instance{mod: mod, watch: w}
+	cctx := in.arm(ctx, 50*time.Millisecond)
+	_, err = mod.ExportedFunction("run").Call(cctx, 7)
+	if !in.disarm() || err == nil {
+		t.Fatalf("run = %v (interrupted %v), want the loop interrupted", err, w.fired)
+	}
+}
+
 func TestInstrumentErrors(t *testing.T) {
 	tests := []struct {
 		name string

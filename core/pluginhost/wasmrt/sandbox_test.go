@@ -63,6 +63,25 @@ func TestInfiniteLoopStoppedByDeadline(t *testing.T) {
 	}
 }
 
+// TestRecursionStoppedByDeadline: a computation that calls functions
+// without end, but loops in none, is stopped too.
+func TestRecursionStoppedByDeadline(t *testing.T) {
+	const timeout = 200 * time.Millisecond
+	r := newTestRuntime(t, Options{CallTimeout: timeout})
+	m := loadTest(t, r, loopDir, "")
+	ctx := context.Background()
+	start := time.Now()
+	if _, err := m.Plan(ctx, screenReq("recurse", 1)); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Plan(recurse) = %v, want ErrTimeout", err)
+	}
+	if took := time.Since(start); took > timeout+2*time.Second {
+		t.Errorf("Plan(recurse) took %v with a %v deadline", took, timeout)
+	}
+	if _, err := m.Plan(ctx, screenReq("finish", 1)); err != nil {
+		t.Fatalf("Plan after the timeout: %v", err)
+	}
+}
+
 func TestMemoryLimit(t *testing.T) {
 	// A generous deadline: growing memory copies it, which is slow under
 	// the race detector.
