@@ -111,8 +111,14 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	if !f.asJSON {
 		fmt.Fprintf(out, "task %s on %s with %s\n", instruction, lease.Device, planner)
 	}
-	// A lease lost mid-task (the phone died, its backend went away) ends
-	// the task with the pool's reason.
+	_, err = runOnLease(ctx, r, task, lease)
+	return err
+}
+
+// runOnLease runs task on the leased device. A lease lost mid-task (the
+// phone died, its backend went away, the lease expired) ends the task,
+// which fails with the pool's reason.
+func runOnLease(ctx context.Context, r *agent.Runner, task agent.Task, lease *pool.Lease) (agent.Result, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go func() {
@@ -124,15 +130,15 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	}()
 	res, err := r.Run(ctx, task, lease)
 	if err != nil {
-		return err
+		return res, err
 	}
 	if lost := lease.Err(); lost != nil {
-		return &exitError{code: 1, err: fmt.Errorf("task failed: device %s: %w", lease.Device, lost)}
+		return res, &exitError{code: 1, err: fmt.Errorf("task failed: device %s: %w", lease.Device, lost)}
 	}
 	if res.Status != agent.StatusSucceeded {
-		return &exitError{code: 1, err: fmt.Errorf("task %s: %s", res.Status, res.Message)}
+		return res, &exitError{code: 1, err: fmt.Errorf("task %s: %s", res.Status, res.Message)}
 	}
-	return nil
+	return res, nil
 }
 
 // runEnv is the environment of an in-process run: unless the config says

@@ -2,13 +2,21 @@ package main
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
+	"github.com/openautoglm/cloudphone/core/pool"
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
 // TestRunLeasesFromPool runs a task end to end: the phone comes from the
@@ -51,5 +59,91 @@ func TestRunLeasesFromPool(t *testing.T) {
 				t.Fatalf("run: %v, want an error with %q\nstderr:\n%s", err, tc.wantErr, stderr.String())
 			}
 		})
+	}
+}
+
+// stuckPhone is a device backend whose phone takes every action forever
+// (until the call's context ends) and whose health a test can break.
+type stuckPhone struct {
+	acting chan struct{}
+	sick   atomic.Bool
+}
+
+func (s *stuckPhone) List(context.Context, *cpv1.ListRequest) (*cpv1.ListResponse, error) {
+	return &cpv1.ListResponse{Devices: []*cpv1.DeviceInfo{{Id: "p1", State: cpv1.DeviceState_DEVICE_STATE_READY}}}, nil
+}
+func (s *stuckPhone) Provision(context.Context, *cpv1.ProvisionRequest) (*cpv1.DeviceInfo, error) {
+	return nil, errors.New("no")
+}
+func (s *stuckPhone) Release(context.Context, *cpv1.ReleaseRequest) (*cpv1.ReleaseResponse, error) {
+	return nil, errors.New("no")
+}
+func (s *stuckPhone) Observe(context.Context, *cpv1.ObserveRequest) (*cpv1.Observation, error) {
+	return &cpv1.Observation{UiXml: "<hierarchy/>", CurrentApp: "launcher"}, nil
+}
+func (s *stuckPhone) Act(ctx context.Context, _ *cpv1.ActRequest) (*cpv1.ActResponse, error) {
+	select {
+	case s.acting <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+func (s *stuckPhone) Shell(context.Context, *cpv1.ShellRequest) (*cpv1.ShellResponse, error) {
+	return &cpv1.ShellResponse{}, nil
+}
+func (s *stuckPhone) Health(context.Context, *cpv1.HealthRequest) (*cpv1.HealthResponse, error) {
+	if s.sick.Load() {
+		return &cpv1.HealthResponse{Ok: false, Message: "adb gone"}, nil
+	}
+	return &cpv1.HealthResponse{Ok: true}, nil
+}
+
+type oneBackend struct{ d pluginhost.Device }
+
+func (b oneBackend) WithDevice(_ string, fn func(pluginhost.Device) error) error { return fn(b.d) }
+
+type tapPlanner struct{}
+
+func (tapPlanner) Plan(context.Context, string, *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+	return &cpv1.PlanResponse{Result: &cpv1.PlanResponse_Action{Action: &cpv1.Action{
+		Type: cpv1.ActionType_ACTION_TYPE_TAP, Point: &cpv1.Point{X: 1, Y: 1}}}}, nil
+}
+
+// TestRunFailsWhenLeaseLost: the phone dies mid-task; the pool's
+// heartbeat takes the lease back and the task fails with the pool's
+// reason.
+func TestRunFailsWhenLeaseLost(t *testing.T) {
+	phone := &stuckPhone{acting: make(chan struct{}, 1)}
+	cfg := config.Default().Devices
+	cfg.Backends = map[string]config.BackendConfig{"stuck": {Enabled: true}}
+	cfg.Heartbeat.Misses = 1
+	p, err := pool.New(pool.Options{Backends: oneBackend{phone}, Config: cfg, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	p.Sync(ctx)
+	lease, err := p.Lease(ctx, pool.Request{Owner: "task-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lease.Release()
+	errc := make(chan error, 1)
+	go func() {
+		r := &agent.Runner{Planners: tapPlanner{}}
+		_, err := runOnLease(ctx, r, agent.Task{ID: "task-1", Instruction: "tap", Planner: "p"}, lease)
+		errc <- err
+	}()
+	<-phone.acting
+	phone.sick.Store(true)
+	p.Heartbeat(ctx)
+	err = <-errc
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 || !errors.Is(ee.err, pool.ErrLost) ||
+		!strings.Contains(err.Error(), "task failed: device stuck/p1") || !strings.Contains(err.Error(), "adb gone") {
+		t.Fatalf("run: %v", err)
 	}
 }
