@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
@@ -91,9 +92,13 @@ func newEnv(t *testing.T, bin binaries, replayConfig string) *env {
 // run carries out the airplane-mode task and returns its result and the
 // actions it took, in order.
 func (e *env) run(t *testing.T) (agent.Result, []*cpv1.Action) {
+	return e.runWith(t, e.host)
+}
+
+func (e *env) runWith(t *testing.T, models agent.Models) (agent.Result, []*cpv1.Action) {
 	t.Helper()
 	var actions []*cpv1.Action
-	r := &agent.Runner{Planners: e.host, Models: e.host, OnEvent: func(ev agent.Event) {
+	r := &agent.Runner{Planners: e.host, Models: models, OnEvent: func(ev agent.Event) {
 		if ev.Kind == agent.EventStep && ev.Action != nil {
 			actions = append(actions, ev.Action)
 		}
@@ -237,4 +242,27 @@ func TestRecordReplayEndToEnd(t *testing.T) {
 			}
 		})
 	}
+
+	// Through the inference cache, a second run of the same task on a
+	// fresh phone asks the model nothing: every request hits.
+	t.Run("cached", func(t *testing.T) {
+		inf, err := cache.NewInference(cache.InferenceOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer inf.Close()
+		for i, wantHits := range []uint64{0, uint64(len(entries))} {
+			play := newEnv(t, bin, fmt.Sprintf(`{"mode": "replay", "file": %q}`, cassette))
+			models := cache.NewModels(play.host, inf, slog.New(slog.DiscardHandler))
+			before := models.Stats().Hits
+			got, gotActions := play.runWith(t, models)
+			inf.Wait()
+			if got.Status != want.Status || len(gotActions) != len(wantActions) {
+				t.Fatalf("run %d through the cache: %+v, %d actions", i+1, got, len(gotActions))
+			}
+			if hits := models.Stats().Hits - before; hits != wantHits {
+				t.Fatalf("run %d: %d cache hits, want %d (%+v)", i+1, hits, wantHits, models.Stats())
+			}
+		}
+	})
 }
