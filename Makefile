@@ -91,7 +91,10 @@ bench: deps build
 	  $(GO) test -run '^$$' -bench 'BenchmarkPlan4KiB$$' -benchtime 2s ./core/pluginhost/procrt/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkAgentStepIO' -benchtime 20x ./plugins/device-sim/fleet/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkShellRoundTrip' -benchtime 2s ./sdk/adb/ && \
-	  $(GO) test -run 'TestThousandPhones' -v -count 1 ./plugins/device-sim/fleet/ ; \
+	  $(GO) test -run 'TestThousandPhones' -v -count 1 ./plugins/device-sim/fleet/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 1s ./core/pool/ && \
+	  $(BIN)/cloudphone bench agent --parallel 1 && \
+	  $(BIN)/cloudphone bench agent --phones 1000 --parallel 1000 ; \
 	} 2>&1 | tee $(BIN)/bench.txt
 
 proto: check-go
