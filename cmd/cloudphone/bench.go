@@ -141,7 +141,7 @@ func benchAgent(ctx context.Context, g *globals, cmd *cobra.Command, f *benchAge
 			return err
 		}
 	}
-	b := &benchRun{h: n.Host, planner: planner, model: f.model, maxSteps: f.maxSteps}
+	b := &benchRun{h: n.Host, models: n.Models(), planner: planner, model: f.model, maxSteps: f.maxSteps}
 	if err := b.fillPhones(ctx); err != nil {
 		return err
 	}
@@ -167,6 +167,7 @@ func benchAgent(ctx context.Context, g *globals, cmd *cobra.Command, f *benchAge
 // benchRun hands out fresh phones and collects results.
 type benchRun struct {
 	h        *pluginhost.Host
+	models   agent.Models
 	planner  string
 	model    string
 	maxSteps int
@@ -251,7 +252,7 @@ func (b *benchRun) one(ctx context.Context, t tasks.Task) {
 		return err
 	})
 	var steps, overhead []time.Duration
-	r := &agent.Runner{Planners: b.h, Models: b.h, OnEvent: func(e agent.Event) {
+	r := &agent.Runner{Planners: b.h, Models: b.models, OnEvent: func(e agent.Event) {
 		if e.Kind == agent.EventStep && e.Timings != nil {
 			steps = append(steps, e.Timings.Total)
 			overhead = append(overhead, e.Timings.Overhead)

@@ -107,7 +107,7 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	}
 	defer lease.Release()
 	out := os.Stdout
-	r := &agent.Runner{Planners: n.Host, Models: n.Host, OnEvent: func(e agent.Event) { printEvent(out, e, f.asJSON) }}
+	r := &agent.Runner{Planners: n.Host, Models: n.Models(), OnEvent: func(e agent.Event) { printEvent(out, e, f.asJSON) }}
 	if !f.asJSON {
 		fmt.Fprintf(out, "task %s on %s with %s\n", instruction, lease.Device, planner)
 	}
