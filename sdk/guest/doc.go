@@ -38,10 +38,9 @@
 // environment or arguments, fake clocks and a deterministic random source.
 //
 // The module must import wasi_snapshot_preview1.sched_yield (Go guests
-// always do): the host rewrites every loop header of the module to count
-// iterations and calls into the looping functions, and to call it at least
-// every 65,536 iterations of a loop or 4,096 calls, and stops a call that
-// is past its deadline from there.
+// always do): the host rewrites every loop header of the module to call it
+// every 65,536 iterations, and stops a call that is past its deadline from
+// there.
 //
 // All integers are little-endian wasm i32/i64. A "packed reply" is an i64
 // holding ptr<<32 | len: the address and length, in the module's linear

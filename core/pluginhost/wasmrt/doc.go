@@ -25,13 +25,10 @@
 // wasm, and neither can the goroutine that runs it (so a runaway guest
 // would also stall every stop-the-world pause of the host's garbage
 // collector). Load therefore instruments the module: every loop header
-// counts down a counter in a local of its function and, on a call's first
-// header and every 16th after, ticks a module-wide counter; every 4,096
-// ticks it calls the guest's wasi sched_yield, so at least every 65,536
-// iterations of a loop or 4,096 calls. The host's sched_yield checks the
-// call's deadline and context and stops the call when either has passed.
-// Most loop headers so cost a register decrement and a branch. wazero's
-// WithCloseOnContextDone does the same job by
+// counts iterations and calls the guest's wasi sched_yield every 65,536 of
+// them; the host's sched_yield checks the call's deadline and context and
+// stops the call when either has passed. This costs a few instructions per
+// loop iteration. wazero's WithCloseOnContextDone does the same job by
 // leaving compiled code at every loop header, which makes Go guests 5 to 25
 // times slower; it remains available as Options.CloseOnContextDone.
 //

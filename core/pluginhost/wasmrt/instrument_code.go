@@ -129,48 +129,11 @@ func (r *reader) limits() {
 	}
 }
 
-// scanTypes returns the parameter count of each function type of a type
-// section.
-func scanTypes(body []byte) ([]uint32, error) {
+// instrumentCode rewrites a code section, inserting check after every
+// loop instruction.
+func instrumentCode(body []byte, check []byte) ([]byte, error) {
 	r := reader{b: body}
 	n := r.u32()
-	var params []uint32
-	for i := uint32(0); i < n && r.err == nil; i++ {
-		if form := r.byte(); form != 0x60 && r.err == nil {
-			return nil, fmt.Errorf("unsupported type form %#x", form)
-		}
-		np := r.u32()
-		r.bytes(int(np)) // one byte per value type
-		r.bytes(int(r.u32()))
-		params = append(params, np)
-	}
-	return params, r.err
-}
-
-// paramCounts returns the parameter count of each function a function
-// section defines, in order, from the type section's counts.
-func paramCounts(funcTypes []byte, params []uint32) ([]uint32, error) {
-	r := reader{b: funcTypes}
-	var out []uint32
-	for n := r.u32(); n > 0 && r.err == nil; n-- {
-		t := r.u32()
-		if r.err == nil && int(t) >= len(params) {
-			return nil, fmt.Errorf("type index %d out of range", t)
-		}
-		out = append(out, params[t])
-	}
-	return out, r.err
-}
-
-// instrumentCode rewrites a code section, inserting a loop check after
-// every loop instruction. nparams holds each function's parameter count,
-// g is the global counter and yield the sched_yield function.
-func instrumentCode(body []byte, nparams []uint32, g, yield uint32) ([]byte, error) {
-	r := reader{b: body}
-	n := r.u32()
-	if r.err == nil && int(n) != len(nparams) {
-		return nil, fmt.Errorf("%d function bodies for %d functions", n, len(nparams))
-	}
 	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
 	var fn []byte
 	for i := uint32(0); i < n && r.err == nil; i++ {
@@ -180,7 +143,7 @@ func instrumentCode(body []byte, nparams []uint32, g, yield uint32) ([]byte, err
 			break
 		}
 		var err error
-		fn, err = instrumentFunc(fn[:0], code, nparams[i], g, yield)
+		fn, err = instrumentFunc(fn[:0], code, check)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -193,45 +156,20 @@ func instrumentCode(body []byte, nparams []uint32, g, yield uint32) ([]byte, err
 	return out, nil
 }
 
-// maxLocals bounds a function's locals, as wazero does.
-const maxLocals = 50000
-
-// instrumentFunc appends code, one function body with nparams parameters,
-// to dst with a new i32 local and a loop check (see loopCheck) inserted
-// after every loop's block type. A function without loops is copied as
-// it is.
-func instrumentFunc(dst, code []byte, nparams, g, yield uint32) ([]byte, error) {
+// instrumentFunc appends code, one function body, to dst with check
+// inserted after every loop's block type.
+func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 	r := reader{b: code}
-	nlocals := uint64(nparams)
-	groups := r.u32()
-	afterGroups := r.off
-	for n := groups; n > 0 && r.err == nil; n-- {
-		nlocals += uint64(r.u32())
+	for n := r.u32(); n > 0 && r.err == nil; n-- { // locals
+		r.u32()
 		r.byte()
 	}
-	if r.err != nil {
-		return nil, r.err
-	}
-	if nlocals >= maxLocals {
-		return nil, fmt.Errorf("%d locals, more than %d", nlocals, maxLocals)
-	}
-	bodyStart := r.off
-	var check []byte
 	last := 0 // code[last:r.off] is not yet copied
 	for !r.done() {
 		op := r.byte()
 		switch {
 		case op == 0x03: // loop bt
 			r.leb(5) // block type: s33
-			if check == nil {
-				// The first loop: declare the counter, a new group of
-				// one i32 after the others.
-				check = loopCheck(uint32(nlocals), g, yield)
-				dst = appendU32(dst, groups+1)
-				dst = append(dst, code[afterGroups:bodyStart]...)
-				dst = append(dst, 0x01, 0x7f)
-				last = bodyStart
-			}
 			dst = append(dst, code[last:r.off]...)
 			dst = append(dst, check...)
 			last = r.off

@@ -59,7 +59,7 @@ func TestInstrumentStopsLoop(t *testing.T) {
 }
 
 // paramLoopModule is loopModule(true) whose "run" takes an i32 and has an
-// i64 local that the loop uses, so the counter instrument adds is local 2.
+// i64 local that the loop uses.
 func paramLoopModule() []byte {
 	b := []byte("\x00asm\x01\x00\x00\x00")
 	b = append(b, 1, 9, 2, 0x60, 1, 0x7f, 0, 0x60, 0, 1, 0x7f) // types: (i32)->(), ()->i32
@@ -77,7 +77,7 @@ func paramLoopModule() []byte {
 	return append(appendU32(append(b, secCode), uint32(len(code))), code...)
 }
 
-func TestInstrumentCounterAfterParamsAndLocals(t *testing.T) {
+func TestInstrumentLoopWithParamsAndLocals(t *testing.T) {
 	ctx := context.Background()
 	bin, err := instrument(paramLoopModule())
 	if err != nil {

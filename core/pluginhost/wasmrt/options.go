@@ -89,9 +89,8 @@ type Options struct {
 	// instrumented, in one run), and wazero starts a goroutine per call.
 	// The default instead rewrites the module at load so that loop headers
 	// count iterations and call the guest's sched_yield, where the host
-	// checks the deadline, at least every 65,536 iterations of a loop or
-	// 4,096 calls (docs/perf.md has what that costs against no enforcement
-	// at all). Set this only for modules the instrumentation
+	// checks the deadline, every 65,536 of them (about a third slower than
+	// no enforcement at all). Set this only for modules the instrumentation
 	// refuses: ones that do not import wasi sched_yield, or use the SIMD,
 	// threads or exceptions proposals.
 	CloseOnContextDone bool
