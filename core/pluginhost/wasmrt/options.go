@@ -13,6 +13,8 @@ const (
 	DefaultMemoryLimitMiB = 256
 	// DefaultCallTimeout is the deadline of one call into a module.
 	DefaultCallTimeout = 2 * time.Second
+	// DefaultInitTimeout is the deadline of a new instance's _initialize.
+	DefaultInitTimeout = 30 * time.Second
 	// DefaultMaxCallsPerInstance is how many calls an instance serves before
 	// it is recycled.
 	DefaultMaxCallsPerInstance = 100_000
@@ -43,6 +45,14 @@ type Options struct {
 	// timer reset per call, plus a context.AfterFunc when the caller's
 	// context can end. Defaults to DefaultCallTimeout (2s).
 	CallTimeout time.Duration
+
+	// InitTimeout is the deadline of a new instance's _initialize (the Go
+	// runtime and package init functions; ~15 ms normally, but seconds on a
+	// starved machine). It is separate from CallTimeout so that a pool that
+	// grows under load does not fail the call that waits for the new
+	// instance; an init that loops forever is still stopped. Defaults to
+	// DefaultInitTimeout (30s).
+	InitTimeout time.Duration
 
 	// PoolSize is the most instances of one module that exist at once, and
 	// so the most concurrent calls into it; further calls wait. Each idle
@@ -103,6 +113,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MemoryLimitMiB > 4095 {
 		o.MemoryLimitMiB = 4095
+	}
+	if o.InitTimeout <= 0 {
+		o.InitTimeout = DefaultInitTimeout
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout

@@ -103,7 +103,7 @@ func (m *Module) discard(in *instance) {
 }
 
 // instantiate starts a fresh instance and runs the guest's _initialize
-// (the Go runtime and package init functions) under the call deadline.
+// (the Go runtime and package init functions) under the init deadline.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	r := m.rt
 	out := newOutputLog(r.log, m.file, r.opts.MaxOutputBytes)
@@ -123,14 +123,14 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
 	}
 	if init := mod.ExportedFunction("_initialize"); init != nil {
-		cctx := in.arm(ctx, r.opts.CallTimeout)
+		cctx := in.arm(ctx, r.opts.InitTimeout)
 		err := init.CallWithStack(cctx, in.stack[:])
 		interrupted := in.disarm()
 		if err != nil || interrupted {
 			if err == nil {
 				err = ErrTimeout
 			}
-			err, _ = classify(ctx, r.opts.CallTimeout, out, err, interrupted)
+			err, _ = classify(ctx, r.opts.InitTimeout, out, err, interrupted)
 			in.close()
 			return nil, fmt.Errorf("instantiate %s: _initialize: %w", m.file, err)
 		}
