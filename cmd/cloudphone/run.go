@@ -24,6 +24,7 @@ import (
 
 type runFlags struct {
 	device, backend, planner, model string
+	modelPlugin, modelURL           string
 	maxSteps                        int
 	deadline                        time.Duration
 	asJSON                          bool
@@ -56,7 +57,9 @@ and the pool takes the lease back.
 	fl.StringVar(&f.device, "device", "", `device: "<backend>/<id>" or an id (default: any free device)`)
 	fl.StringVar(&f.backend, "backend", "", "device backend plugin (default: any enabled in devices.backends)")
 	fl.StringVar(&f.planner, "planner", "intent", "planner: intent, autoglm, or a planner plugin's name")
-	fl.StringVar(&f.model, "model", "", "model plugin for planners that need inference")
+	fl.StringVar(&f.model, "model", "", "model name the server serves, e.g. autoglm-phone-9b (config plugins.config.<model plugin>.model)")
+	fl.StringVar(&f.modelURL, "model-url", "", "OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (config plugins.config.<model plugin>.base_url)")
+	fl.StringVar(&f.modelPlugin, "model-plugin", "", "model plugin for planners that need inference (default model-openai for --planner autoglm)")
 	fl.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "stop after this many steps")
 	fl.DurationVar(&f.deadline, "deadline", 5*time.Minute, "give up after this long")
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON event per line")
@@ -72,9 +75,22 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	}
 	// Steps are the output: the log shows warnings and errors only.
 	g.level.Set(slog.LevelWarn)
+	planner := f.planner
+	if p, ok := planners[planner]; ok {
+		planner = p
+	}
+	if f.modelPlugin == "" && planner == "planner-autoglm" {
+		f.modelPlugin = "model-openai"
+	}
 	env, err := runEnv(g, cmd)
 	if err != nil {
 		return err
+	}
+	// --model and --model-url configure the model plugin for this run.
+	for key, val := range map[string]string{"model": f.model, "base_url": f.modelURL} {
+		if val != "" && f.modelPlugin != "" {
+			env = append(env, config.EnvName("plugins.config."+f.modelPlugin+"."+key)+"="+val)
+		}
 	}
 	n, err := node.New(ctx, node.Options{ConfigFile: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys,
 		Logger: g.logger(), Env: env})
@@ -85,11 +101,10 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	if err := n.Start(ctx, false); err != nil {
 		return err
 	}
-	planner := f.planner
-	if p, ok := planners[planner]; ok {
-		planner = p
-	}
 	names := []string{planner}
+	if f.modelPlugin != "" {
+		names = append(names, f.modelPlugin)
+	}
 	if f.backend != "" {
 		names = append(names, f.backend)
 	}
@@ -99,7 +114,7 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 		}
 	}
 	task := agent.Task{ID: fmt.Sprintf("run-%d", time.Now().UnixNano()), Instruction: instruction, Planner: planner,
-		Model: f.model, Tenant: pool.DefaultTenant, MaxSteps: f.maxSteps, Deadline: time.Now().Add(f.deadline),
+		Model: f.modelPlugin, Tenant: pool.DefaultTenant, MaxSteps: f.maxSteps, Deadline: time.Now().Add(f.deadline),
 		Lang: langOf(instruction)}
 	lease, err := leaseDevice(ctx, n.Pool, f, task)
 	if err != nil {
