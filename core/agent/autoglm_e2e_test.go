@@ -2,7 +2,6 @@ package agent_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,11 +9,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/openautoglm/cloudphone/sdk/plugintest/modeltest"
 
 	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
@@ -23,64 +22,6 @@ import (
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
-
-var (
-	nodeRE = regexp.MustCompile(`<node [^>]*>`)
-	attrRE = regexp.MustCompile(`([\w-]+)="([^"]*)"`)
-	bndRE  = regexp.MustCompile(`\[(\d+),(\d+)\]\[(\d+),(\d+)\]`)
-)
-
-type rect struct{ l, t, r, b int }
-
-// findToggle returns the bounds of the switch on the row labelled label.
-func findToggle(xml, label string) (rect, bool) {
-	var row rect
-	var found bool
-	var nodes []map[string]string
-	for _, n := range nodeRE.FindAllString(xml, -1) {
-		m := map[string]string{}
-		for _, a := range attrRE.FindAllStringSubmatch(n, -1) {
-			m[a[1]] = a[2]
-		}
-		nodes = append(nodes, m)
-		if m["text"] == label && !found {
-			row, found = bounds(m["bounds"]), true
-		}
-	}
-	if !found {
-		return rect{}, false
-	}
-	for _, m := range nodes {
-		if strings.Contains(m["class"], "Switch") {
-			b := bounds(m["bounds"])
-			if cy := (b.t + b.b) / 2; cy >= row.t && cy <= row.b {
-				return b, true
-			}
-		}
-	}
-	return row, true
-}
-
-func bounds(s string) rect {
-	m := bndRE.FindStringSubmatch(s)
-	if m == nil {
-		return rect{}
-	}
-	v := func(i int) int { n, _ := strconv.Atoi(m[i]); return n }
-	return rect{v(1), v(2), v(3), v(4)}
-}
-
-// sseReply streams reply as OpenAI chat completion chunks.
-func sseReply(w http.ResponseWriter, reply string) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	r := []rune(reply)
-	for i := 0; i < len(r); i += 4 {
-		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"delta": map[string]string{"content": string(r[i:min(i+4, len(r))])}}}})
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		w.(http.Flusher).Flush()
-	}
-	fmt.Fprint(w, "data: [DONE]\n\n")
-}
 
 // TestAutoGLMEndToEnd drives a simulated phone with planner-autoglm through
 // model-openai against a streaming OpenAI-compatible server that answers in
@@ -105,7 +46,7 @@ func runAutoGLM(t *testing.T, plannerPath, modelPath, simPath string, w, h int) 
 	var host *pluginhost.Host
 	var mu sync.Mutex
 	var requests int
-	var toggle rect
+	var toggle modeltest.Rect
 	var sawFeedback bool
 	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
@@ -115,9 +56,9 @@ func runAutoGLM(t *testing.T, plannerPath, modelPath, simPath string, w, h int) 
 		mu.Unlock()
 		switch n {
 		case 1:
-			sseReply(rw, `<think>需要先打开设置</think><answer>do(action=“Launch”, app=“设置”)</answer>`)
+			modeltest.WriteStream(rw, `<think>需要先打开设置</think><answer>do(action=“Launch”, app=“设置”)</answer>`, modeltest.Usage{})
 		case 2:
-			sseReply(rw, `<think>应该点击飞行模式的开关</think><answer>点那个开关</answer>`)
+			modeltest.WriteStream(rw, `<think>应该点击飞行模式的开关</think><answer>点那个开关</answer>`, modeltest.Usage{})
 		case 3:
 			mu.Lock()
 			sawFeedback = strings.Contains(string(body), "Previous reply")
@@ -129,7 +70,7 @@ func runAutoGLM(t *testing.T, plannerPath, modelPath, simPath string, w, h int) 
 				ui = obs.GetUiXml()
 				return err
 			})
-			b, ok := findToggle(ui, "飞行模式")
+			b, ok := modeltest.Toggle(ui, "飞行模式")
 			if !ok {
 				http.Error(rw, "no 飞行模式 on screen", 500)
 				return
@@ -137,10 +78,11 @@ func runAutoGLM(t *testing.T, plannerPath, modelPath, simPath string, w, h int) 
 			mu.Lock()
 			toggle = b
 			mu.Unlock()
-			x, y := (b.l+b.r)/2*1000/w, (b.t+b.b)/2*1000/h
-			sseReply(rw, fmt.Sprintf(`<think>点击飞行模式开关</think><answer><|begin_of_box|>do(action="Tap", element=[%d, %d])<|end_of_box|>`, x, y))
+			cx, cy := b.Center()
+			x, y := cx*1000/w, cy*1000/h
+			modeltest.WriteStream(rw, fmt.Sprintf(`<think>点击飞行模式开关</think><answer><|begin_of_box|>do(action="Tap", element=[%d, %d])<|end_of_box|>`, x, y), modeltest.Usage{})
 		default:
-			sseReply(rw, `<think>已经打开</think><answer>finish(message="飞行模式已打开")</answer>`)
+			modeltest.WriteStream(rw, `<think>已经打开</think><answer>finish(message="飞行模式已打开")</answer>`, modeltest.Usage{})
 		}
 	}))
 	t.Cleanup(srv.Close)
@@ -194,7 +136,7 @@ func runAutoGLM(t *testing.T, plannerPath, modelPath, simPath string, w, h int) 
 		t.Fatalf("taps %v", taps)
 	}
 	p := taps[0].GetPoint()
-	if int(p.GetX()) < toggle.l || int(p.GetX()) > toggle.r || int(p.GetY()) < toggle.t || int(p.GetY()) > toggle.b {
+	if !toggle.Contains(int(p.GetX()), int(p.GetY())) {
 		t.Fatalf("tap (%d,%d) missed the switch %+v", p.GetX(), p.GetY(), toggle)
 	}
 	var out string

@@ -2,18 +2,17 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/openautoglm/cloudphone/sdk/plugintest/modeltest"
 
 	"google.golang.org/protobuf/proto"
 
@@ -121,51 +120,8 @@ func (e *env) airplaneMode(t *testing.T) string {
 	return out
 }
 
-var (
-	nodeRE = regexp.MustCompile(`<node [^>]*>`)
-	attrRE = regexp.MustCompile(`([\w-]+)="([^"]*)"`)
-	bndRE  = regexp.MustCompile(`\[(\d+),(\d+)\]\[(\d+),(\d+)\]`)
-)
-
-// toggleCenter returns the centre of the switch on the row labelled label.
-func toggleCenter(xml, label string) (x, y int, ok bool) {
-	var rowT, rowB int
-	var nodes []map[string]string
-	for _, n := range nodeRE.FindAllString(xml, -1) {
-		m := map[string]string{}
-		for _, a := range attrRE.FindAllStringSubmatch(n, -1) {
-			m[a[1]] = a[2]
-		}
-		nodes = append(nodes, m)
-		if b := bndRE.FindStringSubmatch(m["bounds"]); m["text"] == label && b != nil && !ok {
-			rowT, _ = strconv.Atoi(b[2])
-			rowB, _ = strconv.Atoi(b[4])
-			ok = true
-		}
-	}
-	for _, m := range nodes {
-		b := bndRE.FindStringSubmatch(m["bounds"])
-		if !ok || b == nil || !strings.Contains(m["class"], "Switch") {
-			continue
-		}
-		v := func(i int) int { n, _ := strconv.Atoi(b[i]); return n }
-		if cy := (v(2) + v(4)) / 2; cy >= rowT && cy <= rowB {
-			return (v(1) + v(3)) / 2, cy, true
-		}
-	}
-	return 0, 0, false
-}
-
-func sseReply(w http.ResponseWriter, reply string) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	r := []rune(reply)
-	for i := 0; i < len(r); i += 4 {
-		b, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"delta": map[string]string{"content": string(r[i:min(i+4, len(r))])}}}})
-		fmt.Fprintf(w, "data: %s\n\n", b)
-		w.(http.Flusher).Flush()
-	}
-	fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":900,\"completion_tokens\":30}}\n\ndata: [DONE]\n\n")
-}
+// usage is what the scripted server reports, so recordings carry it.
+var usage = modeltest.Usage{PromptTokens: 900, CompletionTokens: 30}
 
 // TestRecordReplayEndToEnd records a planner-autoglm task on a simulated
 // phone against a scripted streaming server (messy and unparseable replies
@@ -185,9 +141,9 @@ func TestRecordReplayEndToEnd(t *testing.T) {
 		mu.Unlock()
 		switch n {
 		case 1:
-			sseReply(w, `<think>需要先打开设置</think><answer>do(action=“Launch”, app=“设置”)</answer>`)
+			modeltest.WriteStream(w, `<think>需要先打开设置</think><answer>do(action=“Launch”, app=“设置”)</answer>`, usage)
 		case 2:
-			sseReply(w, `<think>应该点击飞行模式的开关</think><answer>点那个开关</answer>`)
+			modeltest.WriteStream(w, `<think>应该点击飞行模式的开关</think><answer>点那个开关</answer>`, usage)
 		case 3:
 			var ui string
 			rec.host.WithDevice("device-sim", func(d pluginhost.Device) error {
@@ -195,14 +151,15 @@ func TestRecordReplayEndToEnd(t *testing.T) {
 				ui = obs.GetUiXml()
 				return err
 			})
-			x, y, ok := toggleCenter(ui, "飞行模式")
+			b, ok := modeltest.Toggle(ui, "飞行模式")
+			x, y := b.Center()
 			if !ok {
 				http.Error(w, "no 飞行模式 on screen", http.StatusInternalServerError)
 				return
 			}
-			sseReply(w, fmt.Sprintf(`<think>点击飞行模式开关</think><answer><|begin_of_box|>do(action="Tap", element=[%d, %d])<|end_of_box|>`, x*1000/1080, y*1000/2400))
+			modeltest.WriteStream(w, fmt.Sprintf(`<think>点击飞行模式开关</think><answer><|begin_of_box|>do(action="Tap", element=[%d, %d])<|end_of_box|>`, x*1000/1080, y*1000/2400), usage)
 		default:
-			sseReply(w, `<think>已经打开</think><answer>finish(message="飞行模式已打开")</answer>`)
+			modeltest.WriteStream(w, `<think>已经打开</think><answer>finish(message="飞行模式已打开")</answer>`, usage)
 		}
 	}))
 	defer srv.Close()

@@ -12,22 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/sdk/plugintest/modeltest"
+
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
-
-// sse writes reply as OpenAI-style server-sent events, a few runes a chunk.
-func sse(w http.ResponseWriter, reply string) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	f := w.(http.Flusher)
-	r := []rune(reply)
-	for i := 0; i < len(r); i += 3 {
-		chunk, _ := json.Marshal(map[string]any{"choices": []any{map[string]any{"delta": map[string]string{"content": string(r[i:min(i+3, len(r))])}}}})
-		fmt.Fprintf(w, "data: %s\n\n", chunk)
-		f.Flush()
-	}
-	fmt.Fprint(w, "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":12,\"completion_tokens\":7}}\n\n")
-	fmt.Fprint(w, ": keep-alive comment\n\ndata: [DONE]\n\n")
-}
 
 func server(t *testing.T, h http.HandlerFunc) string {
 	t.Helper()
@@ -62,7 +50,7 @@ func TestStream(t *testing.T) {
 		auth = r.Header.Get("Authorization")
 		b, _ := io.ReadAll(r.Body)
 		json.Unmarshal(b, &got)
-		sse(w, reply)
+		modeltest.WriteStream(w, reply, modeltest.Usage{PromptTokens: 12, CompletionTokens: 7})
 	})
 	text, last, err := collect(t, New(Config{BaseURL: url}, "secret"))
 	if err != nil || text != reply {
@@ -95,7 +83,7 @@ func TestRetries(t *testing.T) {
 		case 2:
 			http.Error(w, "overloaded", http.StatusServiceUnavailable)
 		default:
-			sse(w, "finish(message=\"ok\")")
+			modeltest.WriteStream(w, "finish(message=\"ok\")", modeltest.Usage{})
 		}
 	})
 	c := New(Config{BaseURL: url, RetryBackoff: Duration(time.Millisecond)}, "")
