@@ -28,6 +28,9 @@ const (
 // ErrNoPlugin is returned when no active plugin has the name asked for.
 var ErrNoPlugin = errors.New("no such plugin")
 
+// ErrClosed is returned by LoadFile after Close.
+var ErrClosed = errors.New("plugin host closed")
+
 // LoadFunc loads a staged file for one transport. notify reports later
 // changes of a loaded instance's health (a process plugin that crashed and is
 // restarting reports StateCrashed with the reason, then StateActive).
@@ -127,6 +130,9 @@ func (h *Host) lockFile(path string) func() {
 // equal the serving version's is a no-op.
 func (h *Host) LoadFile(ctx context.Context, path string) error {
 	defer h.lockFile(path)()
+	if h.isClosed() {
+		return fmt.Errorf("load %s: %w", fileBase(path), ErrClosed)
+	}
 	start := time.Now()
 	f, err := stage(path, h.opts.StageDir)
 	if errors.Is(err, ErrNotPlugin) {
@@ -155,7 +161,9 @@ func (h *Host) LoadFile(ctx context.Context, path string) error {
 	}
 	v := newVersion(inst, path, f.SHA256, time.Now())
 	w.bind(name, v)
-	h.swap(ctx, name, v, start)
+	if !h.swap(ctx, name, v, start) {
+		return fmt.Errorf("load %s: %w", fileBase(path), ErrClosed)
+	}
 	return nil
 }
 
@@ -232,9 +240,16 @@ func (h *Host) pluginConfig(name string) []byte {
 	return h.opts.PluginConfig(name)
 }
 
-// swap makes v the serving version of name and drains the one before.
-func (h *Host) swap(ctx context.Context, name string, v *version, start time.Time) {
+// swap makes v the serving version of name and drains the one before. On
+// a host closed while v was loading, v is closed instead and swap reports
+// false, so no plugin outlives Close.
+func (h *Host) swap(ctx context.Context, name string, v *version, start time.Time) bool {
 	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		v.drain(ctx) // never served: nothing in flight, closes at once
+		return false
+	}
 	e := h.entries[name]
 	if e == nil {
 		e = &entry{name: name}
@@ -260,6 +275,13 @@ func (h *Host) swap(ctx context.Context, name string, v *version, start time.Tim
 	if old != nil {
 		h.drainAsync(ctx, old)
 	}
+	return true
+}
+
+func (h *Host) isClosed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closed
 }
 
 func (h *Host) drainAsync(ctx context.Context, old *version) {

@@ -227,3 +227,18 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+func TestLoadAfterCloseIsRefused(t *testing.T) {
+	h, dir := newTestHost(t, nil)
+	p := filepath.Join(dir, "hello.wasm")
+	writeText(t, p, "hello 1.0")
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.LoadFile(context.Background(), p); !errors.Is(err, ErrClosed) {
+		t.Fatalf("load after close: %v", err)
+	}
+	if st := h.Status(); len(st) != 0 {
+		t.Fatalf("a closed host serves %+v", st)
+	}
+}
