@@ -225,20 +225,30 @@ func TestModelsDisabledAndCanceled(t *testing.T) {
 func TestModelsConcurrent(t *testing.T) {
 	b := &backend{}
 	m := newModels(t, b)
-	var wg sync.WaitGroup
-	for g := range 16 {
-		wg.Go(func() {
-			for i := range 50 {
-				req := tenantReq(fmt.Sprintf("t%d", g%4), fmt.Sprintf("p%d", i%5), nil)
-				text, _, err := collect(context.Background(), m, "m", req)
-				if err != nil || !strings.Contains(text, req.GetTenant()+"/"+fmt.Sprintf("p%d", i%5)) {
-					t.Errorf("reply %q for %s: %v", text, req.GetTenant(), err)
+	// Two concurrent rounds over the same 20 prompts; ristretto applies
+	// writes asynchronously, so the second round starts after Wait and
+	// must hit.
+	round := func() {
+		var wg sync.WaitGroup
+		for g := range 16 {
+			wg.Go(func() {
+				for i := range 50 {
+					req := tenantReq(fmt.Sprintf("t%d", g%4), fmt.Sprintf("p%d", i%5), nil)
+					text, _, err := collect(context.Background(), m, "m", req)
+					if err != nil || !strings.Contains(text, req.GetTenant()+"/"+fmt.Sprintf("p%d", i%5)) {
+						t.Errorf("reply %q for %s: %v", text, req.GetTenant(), err)
+					}
 				}
-			}
-		})
+			})
+		}
+		wg.Wait()
 	}
-	wg.Wait()
-	if s := m.Stats(); s.Hits+s.Misses != 800 || s.Hits == 0 {
-		t.Fatalf("stats %+v", s)
+	round()
+	m.Cache().Wait()
+	first := m.Stats()
+	round()
+	s := m.Stats()
+	if s.Hits+s.Misses != 1600 || s.Hits-first.Hits == 0 {
+		t.Fatalf("stats after the first round %+v, after the second %+v", first, s)
 	}
 }
