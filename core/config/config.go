@@ -25,12 +25,22 @@ type Config struct {
 	Cluster ClusterConfig `koanf:"cluster"`
 	Devices DevicesConfig `koanf:"devices"`
 	Cache   CacheConfig   `koanf:"cache"`
+	VGPU    VGPUConfig    `koanf:"vgpu"`
+	Sched   SchedConfig   `koanf:"sched"`
+	// Telemetry is tracing export.
+	Telemetry TelemetryConfig `koanf:"telemetry"`
 }
 
 // APIConfig is the HTTP API section.
 type APIConfig struct {
 	// Listen is the host:port the HTTP API listens on.
 	Listen string `koanf:"listen"`
+	// MaxBodyKiB bounds a request body.
+	MaxBodyKiB int `koanf:"max_body_kib"`
+	// TLS serves HTTPS when a certificate is configured.
+	TLS TLSConfig `koanf:"tls"`
+	// Auth is authentication of API clients.
+	Auth AuthConfig `koanf:"auth"`
 }
 
 // PluginsConfig is the plugin host section.
@@ -75,6 +85,12 @@ type ProcessConfig struct {
 type DataConfig struct {
 	// Dir holds the task store and other durable state.
 	Dir string `koanf:"dir"`
+	// StepRetention is how long finished tasks' steps are kept; 0 keeps
+	// them forever.
+	StepRetention time.Duration `koanf:"step_retention"`
+	// ScreenshotRetention is how long step screenshots are kept; 0 keeps
+	// them as long as their steps.
+	ScreenshotRetention time.Duration `koanf:"screenshot_retention"`
 }
 
 // LogConfig is the logging section.
@@ -96,7 +112,11 @@ type ClusterConfig struct {
 // no CLOUDPHONE_ variables and no flags uses.
 func Default() *Config {
 	return &Config{
-		API: APIConfig{Listen: "127.0.0.1:8080"},
+		API: APIConfig{
+			Listen:     "127.0.0.1:8080",
+			MaxBodyKiB: 1024,
+			Auth:       AuthConfig{TokenTTL: 24 * time.Hour},
+		},
 		Plugins: PluginsConfig{
 			Dir: "./plugins.d",
 			WASM: WASMConfig{
@@ -108,11 +128,13 @@ func Default() *Config {
 			Process:  ProcessConfig{StartTimeout: 10 * time.Second},
 			Debounce: 50 * time.Millisecond,
 		},
-		Data:    DataConfig{Dir: "./data"},
+		Data:    DataConfig{Dir: "./data", StepRetention: 30 * 24 * time.Hour, ScreenshotRetention: 7 * 24 * time.Hour},
 		Log:     LogConfig{Level: "info", Format: "text"},
 		Cluster: ClusterConfig{NATSURL: ""},
 		Devices: defaultDevices(),
 		Cache:   defaultCache(),
+		VGPU:    defaultVGPU(),
+		Sched:   defaultSched(),
 	}
 }
 
@@ -121,6 +143,12 @@ func Default() *Config {
 // the one list to extend.
 var restartKeys = []string{
 	"api.listen",
+	"api.tls",
+	"api.auth.disabled",
+	"vgpu.ring_entries",
+	"vgpu.arena_mib",
+	"vgpu.wait",
+	"telemetry.otlp_endpoint",
 	"data.dir",
 	"plugins.dir",
 	"plugins.wasm", // the wasm runtime is built once at start

@@ -3,6 +3,7 @@ package config
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -107,6 +108,12 @@ func encode(v reflect.Value) map[string]any {
 				}
 				out[tag] = m
 			}
+		case fv.Kind() == reflect.Slice && isSection(f.Type.Elem()):
+			list := make([]any, fv.Len())
+			for i := range fv.Len() {
+				list[i] = encode(fv.Index(i))
+			}
+			out[tag] = list
 		case fv.Kind() == reflect.Map || fv.Kind() == reflect.Slice:
 			if fv.Len() > 0 {
 				out[tag] = fv.Interface()
@@ -178,6 +185,8 @@ func (d *decoder) value(key string, in any, out reflect.Value) {
 		d.mapping(key, in, out)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		d.stringList(key, in, out)
+	case t.Kind() == reflect.Slice && isSection(t.Elem()):
+		d.sectionList(key, in, out)
 	default:
 		d.scalar(key, in, out)
 	}
@@ -232,6 +241,35 @@ func (d *decoder) mapping(key string, in any, out reflect.Value) {
 			d.value(ek, m[name], ev)
 		}
 		res.SetMapIndex(reflect.ValueOf(name).Convert(t.Key()), ev)
+	}
+	out.Set(res)
+}
+
+// sectionList decodes a list of sections (vgpu.slices): each element a
+// mapping whose keys are the element struct's tags, named key.N.field in
+// problems. Unknown keys in an element are errors, as everywhere else.
+func (d *decoder) sectionList(key string, in any, out reflect.Value) {
+	list, ok := in.([]any)
+	if !ok {
+		d.fail(key, "must be a list of mappings, got %s", describe(in))
+		return
+	}
+	t := out.Type()
+	res := reflect.MakeSlice(t, len(list), len(list))
+	known := tags(t.Elem())
+	for i, e := range list {
+		ek := fmt.Sprintf("%s.%d", key, i)
+		m, ok := normalize(e).(map[string]any)
+		if !ok {
+			d.fail(ek, "must be a mapping with keys %s, got %s", strings.Join(known, ", "), describe(e))
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			if !slices.Contains(known, k) {
+				d.fail(ek+"."+k, "unknown key (known: %s)", strings.Join(known, ", "))
+			}
+		}
+		d.section(m, res.Index(i), ek)
 	}
 	out.Set(res)
 }

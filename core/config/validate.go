@@ -39,6 +39,9 @@ func (c *Config) validate() []problem {
 	c.Cluster.validate(&v)
 	c.Devices.validate(&v)
 	c.Cache.validate(&v)
+	c.VGPU.validate(&v)
+	c.Sched.validate(&v)
+	c.Telemetry.validate(&v)
 	return v.problems
 }
 
@@ -87,6 +90,14 @@ func (v *checker) hostPort(key, s string) {
 	}
 }
 
+// url checks an absolute http(s) URL.
+func (v *checker) url(key, s string) {
+	p, err := url.Parse(s)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		v.add(key, "must be an http:// or https:// URL such as \"http://127.0.0.1:4318\", got %q", s)
+	}
+}
+
 // pluginName matches the names plugins may have: no dots, since a dot
 // separates key levels.
 var pluginName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
@@ -96,6 +107,9 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 func (s *APIConfig) validate(v *checker) {
 	v.hostPort("api.listen", s.Listen)
+	v.between("api.max_body_kib", s.MaxBodyKiB, 1, 1<<20)
+	s.TLS.validate(v)
+	s.Auth.validate(v)
 }
 
 func (s *PluginsConfig) validate(v *checker) {
@@ -126,6 +140,8 @@ func (s *PluginsConfig) validate(v *checker) {
 
 func (s *DataConfig) validate(v *checker) {
 	v.nonEmpty("data.dir", s.Dir)
+	v.durationBetween("data.step_retention", s.StepRetention, 0, 100*365*24*time.Hour)
+	v.durationBetween("data.screenshot_retention", s.ScreenshotRetention, 0, 100*365*24*time.Hour)
 }
 
 func (s *LogConfig) validate(v *checker) {

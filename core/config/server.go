@@ -1,0 +1,43 @@
+package config
+
+import "time"
+
+// TLSConfig is api.tls: HTTPS when both files are set.
+type TLSConfig struct {
+	// CertFile and KeyFile are PEM files; both empty serve plain HTTP.
+	CertFile string `koanf:"cert_file"`
+	KeyFile  string `koanf:"key_file"`
+}
+
+// AuthConfig is api.auth.
+type AuthConfig struct {
+	// Disabled turns authentication off: every request is an admin of
+	// tenant "default". Only for a laptop; the server warns at start.
+	Disabled bool `koanf:"disabled"`
+	// TokenTTL is the lifetime of tokens the server issues (device
+	// registration) and the default of `cloudphone token create`.
+	TokenTTL time.Duration `koanf:"token_ttl"`
+}
+
+// TelemetryConfig is the telemetry section.
+type TelemetryConfig struct {
+	// OTLPEndpoint, when set, exports traces of task steps over OTLP/HTTP
+	// to this URL (e.g. "http://127.0.0.1:4318").
+	OTLPEndpoint string `koanf:"otlp_endpoint"`
+}
+
+func (s *TLSConfig) validate(v *checker) {
+	if (s.CertFile == "") != (s.KeyFile == "") {
+		v.add("api.tls", "cert_file and key_file must be set together (or both left empty for plain HTTP)")
+	}
+}
+
+func (s *AuthConfig) validate(v *checker) {
+	v.durationBetween("api.auth.token_ttl", s.TokenTTL, time.Second, 10*365*24*time.Hour)
+}
+
+func (s *TelemetryConfig) validate(v *checker) {
+	if s.OTLPEndpoint != "" {
+		v.url("telemetry.otlp_endpoint", s.OTLPEndpoint)
+	}
+}
