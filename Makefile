@@ -17,7 +17,7 @@ PROC_PLUGS := $(notdir $(patsubst %/main.go,%,$(wildcard plugins/*/main.go)))
 # System packages. RUN_PKGS is what `make run` needs, TEST_PKGS what the
 # test suite needs on top of it.
 RUN_PKGS   := fonts-wqy-microhei
-TEST_PKGS  := adb protobuf-compiler podman runc qemu-system-x86 qemu-utils busybox-static cpio
+TEST_PKGS  := adb protobuf-compiler podman runc qemu-system-x86 qemu-utils busybox-static cpio python3 chromium
 
 PROTOC_GEN_GO      := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
 PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
