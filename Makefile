@@ -108,7 +108,7 @@ proto: check-go
 	PATH=$(abspath $(TOOLS)):$$PATH protoc -I sdk/proto \
 	  --go_out=sdk/proto --go_opt=paths=source_relative \
 	  --go-grpc_out=sdk/proto --go-grpc_opt=paths=source_relative \
-	  --go-vtproto_out=sdk/proto --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+size \
+	  --go-vtproto_out=sdk/proto --go-vtproto_opt=paths=source_relative,features=marshal+unmarshal+unmarshal_unsafe+size \
 	  sdk/proto/cloudphone/v1/plugin.proto
 	@# gRPC stubs are for process plugins and the host only: keep them (and
 	@# net, grpc, html/template...) out of wasm guests.
