@@ -333,6 +333,10 @@ func (p *Pool) removeWaiterLocked(w *waiter) {
 // dispatchLocked hands free devices to waiters, first come first served;
 // a waiter that cannot be served now does not block those behind it.
 func (p *Pool) dispatchLocked() {
+	select { // every path that may free a device comes through here
+	case p.changed <- struct{}{}:
+	default:
+	}
 	if len(p.waiters) == 0 {
 		return
 	}

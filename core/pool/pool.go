@@ -165,6 +165,7 @@ type Pool struct {
 	closed  bool
 
 	syncNow chan struct{}
+	changed chan struct{} // see Changes
 	ctx     context.Context
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
@@ -194,7 +195,8 @@ func New(opts Options) (*Pool, error) {
 	p := &Pool{
 		opts: opts, log: opts.Logger.With("component", "pool"), backends: opts.Backends, now: opts.Now,
 		devs: map[string]*device{}, bk: map[string]*backend{}, leases: map[string]*Lease{},
-		held: map[string]int{}, syncNow: make(chan struct{}, 1), ctx: ctx, cancel: cancel,
+		held: map[string]int{}, syncNow: make(chan struct{}, 1), changed: make(chan struct{}, 1),
+		ctx: ctx, cancel: cancel,
 	}
 	if err := p.SetConfig(opts.Config); err != nil {
 		cancel()
@@ -283,6 +285,15 @@ func (p *Pool) Close() error {
 	p.wg.Wait()
 	return nil
 }
+
+// Changes is signalled when a device may have become leasable: a lease
+// was released, lost or expired, a backend's devices were listed, a
+// device passed a health check, elastic sizing added or removed a
+// phone, or the config changed. A signal is never blocked on: at most
+// one is pending, so a reader that drains it and then scans (Lease with
+// NoWait) misses nothing. It is meant for one reader, the scheduler
+// (core/sched), which orders waiting tasks itself.
+func (p *Pool) Changes() <-chan struct{} { return p.changed }
 
 // SyncSoon asks the sync loop to read every backend's List now.
 func (p *Pool) SyncSoon() {
