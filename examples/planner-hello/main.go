@@ -20,6 +20,10 @@ var version = "0.1.0"
 
 type hello struct{}
 
+// ZeroCopyRequests implements guest.ZeroCopier: Plan keeps nothing of a
+// request once it returns, so requests are decoded without copying.
+func (hello) ZeroCopyRequests() bool { return true }
+
 // Plan implements guest.Planner.
 func (hello) Plan(req *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
 	return Plan(req), nil

@@ -142,7 +142,7 @@ func plan(in []byte) (message, error) {
 		return nil, errors.New("guest: this plugin is not a planner")
 	}
 	req := new(cpv1.PlanRequest)
-	if err := req.UnmarshalVT(in); err != nil {
+	if err := decodeRequest(req, in); err != nil {
 		return nil, fmt.Errorf("decode plan request: %w", err)
 	}
 	resp, err := reg.planner.Plan(req)
@@ -160,7 +160,7 @@ func infer(in []byte) (message, error) {
 		return nil, errors.New("guest: this plugin is not a model")
 	}
 	req := new(cpv1.InferRequest)
-	if err := req.UnmarshalVT(in); err != nil {
+	if err := decodeRequest(req, in); err != nil {
 		return nil, fmt.Errorf("decode infer request: %w", err)
 	}
 	chunk, err := reg.model.Infer(req)
@@ -172,6 +172,20 @@ func infer(in []byte) (message, error) {
 	}
 	chunk.Done = true
 	return chunk, nil
+}
+
+// decoder is a request message with its generated decoders.
+type decoder interface {
+	UnmarshalVT(dAtA []byte) error
+	UnmarshalVTUnsafe(dAtA []byte) error
+}
+
+// decodeRequest decodes a request, aliasing in when the plugin is a ZeroCopier.
+func decodeRequest(req decoder, in []byte) error {
+	if reg.zeroCopy {
+		return req.UnmarshalVTUnsafe(in)
+	}
+	return req.UnmarshalVT(in)
 }
 
 var errBadRequest = errors.New("guest: request is not in the buffer returned by cp_malloc")

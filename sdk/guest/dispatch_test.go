@@ -136,3 +136,47 @@ func BenchmarkServePlan4KiB(b *testing.B) {
 		buf.serve(plan, in)
 	}
 }
+
+type zeroCopyPlanner struct{ testPlanner }
+
+func (zeroCopyPlanner) ZeroCopyRequests() bool { return true }
+
+// TestZeroCopyDecoding checks that a ZeroCopier's requests alias the
+// request buffer (the next call overwrites them) and that other plugins'
+// requests are copied out of it.
+func TestZeroCopyDecoding(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		p       Planner
+		aliased bool
+	}{
+		{"copying", testPlanner{}, false},
+		{"zero-copy", zeroCopyPlanner{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			saved := reg
+			t.Cleanup(func() { reg = saved })
+			reg = registration{}
+			RegisterPlanner(&cpv1.PluginInfo{Name: "p"}, tc.p)
+			if reg.zeroCopy != tc.aliased {
+				t.Fatalf("zeroCopy = %v, want %v", reg.zeroCopy, tc.aliased)
+			}
+			in, err := proto.Marshal(&cpv1.PlanRequest{Instruction: "open settings"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var req cpv1.PlanRequest
+			if err := decodeRequest(&req, in); err != nil {
+				t.Fatal(err)
+			}
+			if req.GetInstruction() != "open settings" {
+				t.Fatalf("instruction = %q", req.GetInstruction())
+			}
+			copy(in[len(in)-len("settings"):], "XXXXXXXX") // the next call's bytes
+			got := req.GetInstruction() == "open XXXXXXXX"
+			if got != tc.aliased {
+				t.Errorf("after the buffer changed, instruction = %q (aliased %v, want %v)", req.GetInstruction(), got, tc.aliased)
+			}
+		})
+	}
+}

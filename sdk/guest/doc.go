@@ -113,4 +113,14 @@
 // BenchmarkGuestMemory). The host still recycles an instance after a number
 // of calls or when its memory passes a threshold (see wasmrt.Options), which
 // bounds memory whatever the plugin does.
+//
+// # Zero-copy requests
+//
+// By default decoding a request copies every string and bytes field out of
+// the request buffer. A plugin that keeps nothing of a request once Plan or
+// Infer returns can implement ZeroCopier: its requests are then decoded in
+// place, the fields aliasing the request buffer that the next call
+// overwrites. For a 4 KiB UI tree that saves about 3 µs of a 9 µs call.
+// A plugin that caches something from a request (a parsed instruction, say)
+// copies it first with strings.Clone; planner-intent does.
 package guest

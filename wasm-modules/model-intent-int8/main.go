@@ -32,6 +32,10 @@ func newModel() *model {
 	return &model{m: m}
 }
 
+// ZeroCopyRequests implements guest.ZeroCopier: Infer keeps nothing of a
+// request once it returns.
+func (m *model) ZeroCopyRequests() bool { return true }
+
 // Infer implements guest.Model.
 func (m *model) Infer(req *cpv1.InferRequest) (*cpv1.InferChunk, error) {
 	if m.err != nil {

@@ -17,6 +17,10 @@ var version = "0.1.0"
 
 type planner struct{}
 
+// ZeroCopyRequests implements guest.ZeroCopier: Plan keeps nothing of a
+// request once it returns, so requests are decoded without copying.
+func (planner) ZeroCopyRequests() bool { return true }
+
 // Plan implements guest.Planner.
 func (planner) Plan(req *cpv1.PlanRequest) (*cpv1.PlanResponse, error) { return autoglm.Plan(req), nil }
 

@@ -258,6 +258,9 @@ func parseCached(instr string) ([]Goal, error) {
 	lastParse.Lock()
 	defer lastParse.Unlock()
 	if lastParse.instr != instr || (lastParse.goals == nil && lastParse.err == nil) {
+		// The cache outlives the call: it must not alias the request
+		// (the module decodes requests zero-copy, see guest.ZeroCopier).
+		instr = strings.Clone(instr)
 		lastParse.goals, lastParse.err = Parse(instr)
 		lastParse.instr = instr
 	}
