@@ -1,0 +1,193 @@
+package sched
+
+import (
+	"container/heap"
+	"fmt"
+	"time"
+)
+
+// slotHeap holds when each device is next free, earliest first.
+type slotHeap []time.Time
+
+func (h slotHeap) Len() int           { return len(h) }
+func (h slotHeap) Less(i, j int) bool { return h[i].Before(h[j]) }
+func (h slotHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *slotHeap) Push(x any)        { *h = append(*h, x.(time.Time)) }
+func (h *slotHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// take assigns a task of length d to the earliest free device and
+// returns when it starts and ends.
+func (h *slotHeap) take(d time.Duration) (start, end time.Time) {
+	start = (*h)[0]
+	end = start.Add(d)
+	(*h)[0] = end
+	heap.Fix(h, 0)
+	return start, end
+}
+
+// taskTier is the tier e runs on.
+func (s *Scheduler) tierLocked(t *Task, degraded bool) tier {
+	if !degraded {
+		return tier{t.Planner, t.Model}
+	}
+	d := tier{s.cfg.DegradePlanner, s.cfg.DegradeModel}
+	if d.planner == "" {
+		d.planner = t.Planner
+	}
+	if d.model == "" {
+		d.model = t.Model
+	}
+	return d
+}
+
+// estLocked is the predicted run time of t on its tier.
+func (s *Scheduler) estLocked(t *Task, degraded bool) time.Duration {
+	return time.Duration(t.steps()) * s.stepTimeLocked(s.tierLocked(t, degraded))
+}
+
+// canDegradeLocked reports whether moving t to the cheaper tier may make
+// it finish sooner: degradation is on, the tier differs, and it is
+// cheaper as learned, or not learned yet (a task that would miss anyway
+// is the one to learn it with).
+func (s *Scheduler) canDegradeLocked(t *Task) bool {
+	if !s.cfg.Degrade {
+		return false
+	}
+	from, to := s.tierLocked(t, false), s.tierLocked(t, true)
+	if from == to {
+		return false
+	}
+	return !s.learnedLocked(to) || s.stepTimeLocked(to) < s.stepTimeLocked(from)
+}
+
+// slotsLocked is when each device is next free, from the running tasks'
+// predicted ends (a task past its prediction is given one more step).
+func (s *Scheduler) slotsLocked(now time.Time) (slotHeap, error) {
+	n := s.devs.Capacity()
+	if n <= 0 && len(s.running) == 0 {
+		return nil, fmt.Errorf("no device serves tasks")
+	}
+	h := s.heap[:0]
+	for _, r := range s.running {
+		end := r.d.Started.Add(r.est)
+		if !end.After(now) {
+			end = now.Add(s.stepTimeLocked(r.tier))
+		}
+		h = append(h, end)
+	}
+	for i := len(s.running); i < n; i++ {
+		h = append(h, now)
+	}
+	heap.Init(&h)
+	s.heap = h
+	return h, nil
+}
+
+// admitLocked decides on e (a deadline task not yet queued): it is
+// admitted when, projected in queue order onto the devices, it finishes
+// by its deadline and no queued task that was on time becomes late; on
+// its own tier if possible, else degraded. Otherwise the error says when
+// it would finish and why.
+func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
+	pos := s.positionLocked(e)
+	h, err := s.slotsLocked(now)
+	if err != nil {
+		return &RejectError{TaskID: e.t.ID, Deadline: e.t.Deadline, Estimate: time.Time{},
+			Reason: fmt.Sprintf("deadline in %s cannot be met: %v", e.t.Deadline.Sub(now).Round(time.Millisecond), err)}
+	}
+	// Base projection: the queue without e.
+	for _, x := range s.q[:pos] {
+		h.take(s.estLocked(&x.t, x.degraded))
+	}
+	at := append(slotHeap(nil), h...)
+	onTime := make([]bool, len(s.q)-pos)
+	for i, x := range s.q[pos:] {
+		_, end := h.take(s.estLocked(&x.t, x.degraded))
+		onTime[i] = x.t.BestEffort() || !end.After(x.t.Deadline)
+	}
+	var first *RejectError
+	for _, degraded := range []bool{false, true} {
+		if degraded && !s.canDegradeLocked(&e.t) {
+			break
+		}
+		h = append(h[:0], at...)
+		run := s.estLocked(&e.t, degraded)
+		start, end := h.take(run)
+		rej := &RejectError{TaskID: e.t.ID, Deadline: e.t.Deadline, Estimate: end, Wait: start.Sub(now), Run: run}
+		tierName := s.tierLocked(&e.t, degraded).String()
+		if end.After(e.t.Deadline) {
+			rej.Reason = fmt.Sprintf("predicted to finish in %s (wait %s + %d steps × %s on %s), %s after its deadline",
+				end.Sub(now).Round(time.Millisecond), rej.Wait.Round(time.Millisecond), e.t.steps(),
+				s.stepTimeLocked(s.tierLocked(&e.t, degraded)).Round(time.Millisecond), tierName,
+				end.Sub(e.t.Deadline).Round(time.Millisecond))
+		} else {
+			for i, x := range s.q[pos:] {
+				_, xe := h.take(s.estLocked(&x.t, x.degraded))
+				if onTime[i] && !x.t.BestEffort() && xe.After(x.t.Deadline) {
+					rej.Reason = fmt.Sprintf("admitting it on %s would make queued task %s miss its deadline by %s",
+						tierName, x.t.ID, xe.Sub(x.t.Deadline).Round(time.Millisecond))
+					break
+				}
+			}
+		}
+		if rej.Reason == "" {
+			if degraded {
+				e.degraded = true
+				e.reason = fmt.Sprintf("admitted on the cheaper tier %s: on %s it was predicted to miss its deadline",
+					tierName, s.tierLocked(&e.t, false))
+			}
+			return nil
+		}
+		if first == nil {
+			first = rej
+		}
+	}
+	return first
+}
+
+// replanLocked projects the queue and degrades each task predicted to
+// miss on its own tier; with UrgencyWindow it also recomputes urgencies
+// and reorders.
+func (s *Scheduler) replanLocked(now time.Time) {
+	s.lastReplan = now
+	if s.urgency > 0 && s.cfg.Policy == PolicyEDF {
+		for _, e := range s.q {
+			e.urgency = s.urgencyLocked(e, now)
+		}
+		s.resortLocked()
+	}
+	if !s.cfg.Degrade || len(s.q) == 0 {
+		return
+	}
+	h, err := s.slotsLocked(now)
+	if err != nil {
+		return
+	}
+	for _, e := range s.q {
+		run := s.estLocked(&e.t, e.degraded)
+		if !e.degraded && !e.t.BestEffort() && h[0].Add(run).After(e.t.Deadline) && s.canDegradeLocked(&e.t) {
+			s.degradeLocked(e, h[0].Add(run), now)
+			run = s.estLocked(&e.t, true)
+		}
+		h.take(run)
+	}
+}
+
+// degradeLocked moves e to the cheaper tier.
+func (s *Scheduler) degradeLocked(e *entry, end, now time.Time) {
+	e.degraded = true
+	e.reason = fmt.Sprintf("predicted to finish in %s on %s, %s after its deadline",
+		end.Sub(now).Round(time.Millisecond), s.tierLocked(&e.t, false), end.Sub(e.t.Deadline).Round(time.Millisecond))
+	s.stats.Degraded++
+}
+
+// urgencyLocked is the source documents' urgency: (deadline - now) /
+// estimated run time; smaller is more urgent.
+func (s *Scheduler) urgencyLocked(e *entry, now time.Time) float64 {
+	return float64(e.t.Deadline.Sub(now)) / float64(max(s.estLocked(&e.t, e.degraded), 1))
+}

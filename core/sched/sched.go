@@ -1,0 +1,315 @@
+package sched
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/pool"
+)
+
+// Options configure a Scheduler.
+type Options struct {
+	// Config is the sched section (config.Default().Sched when its
+	// Policy is empty).
+	Config config.SchedConfig
+	// Devices is the device side (required).
+	Devices Devices
+	// Run runs each dispatched task (required).
+	Run RunFunc
+	// Clock is where decisions read time (default SystemClock).
+	Clock Clock
+	// Spawn starts a dispatched task's Run (default: a new goroutine).
+	// The simulator runs it inline.
+	Spawn func(func())
+	// Replan is the least time between two projections of the queue that
+	// degrade queued tasks predicted to miss (default 10ms, the period of
+	// the source documents' urgency recomputation).
+	Replan time.Duration
+	// UrgencyWindow, when > 0, makes edf order tasks whose deadlines fall
+	// in the same window by urgency, (deadline - now) / estimated run
+	// time, recomputed every Replan: the source documents' tie-breaker.
+	// Off by default: the simulator measured no gain (docs/perf.md).
+	UrgencyWindow time.Duration
+	Logger        *slog.Logger
+}
+
+// running is a dispatched task until Report. Guarded by Scheduler.mu.
+type running struct {
+	d    *Dispatched
+	tier tier
+	est  time.Duration // predicted run time at dispatch
+}
+
+// Stats are the scheduler's counters since New.
+type Stats struct {
+	Submitted int64 `json:"submitted"`
+	// Rejected: refused for time (RejectError); Refused: queue full or a
+	// tenant quota.
+	Rejected int64 `json:"rejected"`
+	Refused  int64 `json:"refused"`
+	// Degraded counts tasks moved to the cheaper tier.
+	Degraded   int64 `json:"degraded"`
+	Dispatched int64 `json:"dispatched"`
+	Completed  int64 `json:"completed"`
+	// Missed counts reported tasks that ended after their deadline;
+	// Lateness sums how late they were.
+	Missed   int64         `json:"missed"`
+	Lateness time.Duration `json:"lateness_ns"`
+	Queued   int           `json:"queued"`
+	Running  int           `json:"running"`
+}
+
+// Scheduler admits, orders and dispatches tasks. It is safe for
+// concurrent use.
+type Scheduler struct {
+	devs    Devices
+	run     RunFunc
+	clock   Clock
+	spawn   func(func())
+	replan  time.Duration
+	urgency time.Duration
+	log     *slog.Logger
+	wake    chan struct{}
+
+	mu         sync.Mutex
+	cfg        config.SchedConfig
+	less       func(a, b *entry) int
+	q          []*entry
+	queued     map[string]bool // ids in q
+	queuedBy   map[string]int
+	runningBy  map[string]int
+	running    map[string]*running
+	learned    map[tier]*ewma
+	seq        uint64
+	lastReplan time.Time
+	stats      Stats
+	heap       slotHeap // scratch for projections
+}
+
+// New returns a scheduler; call Run (or DispatchNow) to dispatch.
+func New(opts Options) (*Scheduler, error) {
+	if opts.Devices == nil {
+		return nil, fmt.Errorf("sched: no devices")
+	}
+	if opts.Run == nil {
+		return nil, fmt.Errorf("sched: no run func")
+	}
+	if opts.Config.Policy == "" {
+		opts.Config = config.Default().Sched
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock
+	}
+	if opts.Spawn == nil {
+		opts.Spawn = func(f func()) { go f() }
+	}
+	if opts.Replan <= 0 {
+		opts.Replan = 10 * time.Millisecond
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Scheduler{
+		devs: opts.Devices, run: opts.Run, clock: opts.Clock, spawn: opts.Spawn, replan: opts.Replan,
+		urgency: opts.UrgencyWindow, log: opts.Logger.With("component", "sched"), wake: make(chan struct{}, 1),
+		queued: map[string]bool{}, queuedBy: map[string]int{}, runningBy: map[string]int{}, running: map[string]*running{},
+		learned: map[tier]*ewma{},
+	}
+	if err := s.SetConfig(opts.Config); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// SetConfig applies a sched section at runtime: a new policy reorders
+// the queue; quotas, admission and degradation apply from the next
+// decision. Tasks already admitted stay admitted.
+func (s *Scheduler) SetConfig(cfg config.SchedConfig) error {
+	switch cfg.Policy {
+	case PolicyEDF, PolicyFIFO, PolicyRM:
+	default:
+		return fmt.Errorf("sched: policy %q: want edf, fifo or rm", cfg.Policy)
+	}
+	if cfg.StepEstimate <= 0 {
+		return fmt.Errorf("sched: step_estimate %s: must be positive", cfg.StepEstimate)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg = cfg
+	s.less = lessFunc(cfg.Policy, s.urgency)
+	s.resortLocked()
+	s.poke()
+	return nil
+}
+
+// Config returns the sched section in force.
+func (s *Scheduler) Config() config.SchedConfig {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// poke wakes Run.
+func (s *Scheduler) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Submit admits t into the queue, or refuses it: ErrQueueFull,
+// ErrTenantQuota, ErrDuplicate, ErrInvalid, or a *RejectError when its
+// deadline cannot be met (sched.admission). A task predicted to meet its
+// deadline only on the cheaper tier is admitted degraded.
+func (s *Scheduler) Submit(t Task) error {
+	if t.ID == "" {
+		return fmt.Errorf("submit: %w: no id", ErrInvalid)
+	}
+	if t.Tenant == "" {
+		t.Tenant = pool.DefaultTenant
+	}
+	if t.EstSteps < 0 {
+		return fmt.Errorf("submit %s: %w: est_steps %d is negative", t.ID, ErrInvalid, t.EstSteps)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock.Now()
+	if t.Submitted.IsZero() {
+		t.Submitted = now
+	}
+	s.stats.Submitted++
+	if err := s.quotaLocked(&t); err != nil {
+		s.stats.Refused++
+		return err
+	}
+	s.seq++
+	e := &entry{t: t, seq: s.seq, sig: signature(&t)}
+	if s.urgency > 0 && !t.BestEffort() {
+		e.urgency = s.urgencyLocked(e, now)
+	}
+	if s.cfg.Admission && !t.BestEffort() {
+		if err := s.admitLocked(e, now); err != nil {
+			s.stats.Rejected++
+			return err
+		}
+	}
+	if e.degraded {
+		s.stats.Degraded++
+	}
+	s.insertLocked(e)
+	s.poke()
+	return nil
+}
+
+func (s *Scheduler) quotaLocked(t *Task) error {
+	if _, ok := s.running[t.ID]; ok {
+		return fmt.Errorf("submit %s: %w (running)", t.ID, ErrDuplicate)
+	}
+	if s.queued[t.ID] {
+		return fmt.Errorf("submit %s: %w (queued)", t.ID, ErrDuplicate)
+	}
+	if len(s.q) >= s.cfg.MaxQueued {
+		return fmt.Errorf("submit %s: %w: %d tasks wait (sched.max_queued)", t.ID, ErrQueueFull, len(s.q))
+	}
+	if q := s.cfg.Tenants[t.Tenant].MaxQueued; q > 0 && s.queuedBy[t.Tenant] >= q {
+		return fmt.Errorf("submit %s: %w: tenant %s has %d tasks waiting, its sched.tenants.%s.max_queued",
+			t.ID, ErrTenantQuota, t.Tenant, s.queuedBy[t.Tenant], t.Tenant)
+	}
+	return nil
+}
+
+// Cancel removes a queued task; it reports ErrUnknown for a task that is
+// not queued (a running task is canceled by its runner, then Reported).
+func (s *Scheduler) Cancel(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range s.q {
+		if e.t.ID == id {
+			s.removeLocked(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("cancel %s: %w", id, ErrUnknown)
+}
+
+func (s *Scheduler) removeLocked(i int) {
+	e := s.q[i]
+	s.q = slices.Delete(s.q, i, i+1)
+	delete(s.queued, e.t.ID)
+	if n := s.queuedBy[e.t.Tenant] - 1; n > 0 {
+		s.queuedBy[e.t.Tenant] = n
+	} else {
+		delete(s.queuedBy, e.t.Tenant)
+	}
+}
+
+// Report ends a dispatched task: steps it took, the time it ran, and how
+// it ended. Its per-step time teaches the step time of the tier it ran
+// on (not for Canceled or zero steps), and a task that ended after its
+// deadline counts as missed. The caller releases the lease.
+func (s *Scheduler) Report(id string, steps int, elapsed time.Duration, o Outcome) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.running[id]
+	if r == nil {
+		return fmt.Errorf("report %s: %w (not running)", id, ErrUnknown)
+	}
+	delete(s.running, id)
+	t := r.d.Task.Tenant
+	if n := s.runningBy[t] - 1; n > 0 {
+		s.runningBy[t] = n
+	} else {
+		delete(s.runningBy, t)
+	}
+	if steps > 0 && elapsed > 0 && o != Canceled {
+		s.observeLocked(r.tier, elapsed/time.Duration(steps))
+	}
+	s.stats.Completed++
+	if dl := r.d.Task.Deadline; !dl.IsZero() {
+		if late := s.clock.Now().Sub(dl); late > 0 {
+			s.stats.Missed++
+			s.stats.Lateness += late
+		}
+	}
+	s.poke()
+	return nil
+}
+
+// Stats returns the counters.
+func (s *Scheduler) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.stats
+	st.Queued, st.Running = len(s.q), len(s.running)
+	return st
+}
+
+// Queued is the number of waiting tasks.
+func (s *Scheduler) Queued() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.q)
+}
+
+// Run dispatches until ctx ends: at every submission, report, device
+// change (Devices.Changes), and every 10 Replan periods so that queued
+// tasks are degraded in time even when nothing else happens.
+func (s *Scheduler) Run(ctx context.Context) error {
+	tick := time.NewTicker(10 * s.replan)
+	defer tick.Stop()
+	for {
+		s.DispatchNow(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.wake:
+		case <-s.devs.Changes():
+		case <-tick.C:
+		}
+	}
+}
