@@ -1,0 +1,126 @@
+package ring
+
+import (
+	"fmt"
+	"sync/atomic"
+	"time"
+)
+
+// startMonitor watches the consumer of a shared ring: a consumer whose pid
+// is gone, whose heartbeat stood still for HeartbeatTimeout, or that
+// detached is lost, and its unfinished commands are recovered.
+func (r *Ring) startMonitor() {
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		t := time.NewTicker(r.opts.HeartbeatInterval)
+		defer t.Stop()
+		var (
+			epoch    uint32
+			beat     uint64
+			beatSeen time.Time
+		)
+		for {
+			select {
+			case <-r.stop:
+				return
+			case <-t.C:
+			}
+			state := r.u32(offConsumerState)
+			switch atomic.LoadUint32(state) {
+			case consumerDetached:
+				if atomic.CompareAndSwapUint32(state, consumerDetached, consumerRecovering) {
+					r.recoverLost(fmt.Sprintf("consumer pid %d detached", atomic.LoadUint32(r.u32(offConsumerPID))))
+				}
+			case consumerAttached:
+				now := time.Now()
+				pid := atomic.LoadUint32(r.u32(offConsumerPID))
+				e, b := atomic.LoadUint32(r.u32(offEpoch)), atomic.LoadUint64(r.u64(offHeartbeat))
+				if e != epoch || b != beat {
+					epoch, beat, beatSeen = e, b, now
+				}
+				var why string
+				switch {
+				case pid != 0 && !pidAlive(pid):
+					why = fmt.Sprintf("consumer pid %d exited", pid)
+				case now.Sub(beatSeen) > r.opts.HeartbeatTimeout:
+					why = fmt.Sprintf("consumer pid %d: no heartbeat for %s", pid, now.Sub(beatSeen).Round(time.Millisecond))
+				default:
+					continue
+				}
+				if atomic.CompareAndSwapUint32(state, consumerAttached, consumerRecovering) {
+					r.recoverLost(why)
+				}
+			}
+		}
+	}()
+}
+
+// recoverLost runs while the consumer state is "recovering", so no
+// consumer touches the rings. It drains every completion the lost consumer
+// published, frees the slots it claimed and never published (holes in the
+// CQ) and the SQ slots it read and never released, then re-offers
+// (Options.Requeue) or fails with StatusConsumerLost every command it had
+// fetched — those whose SQ position is below the consumer's head — and
+// finally lets a new consumer attach.
+func (r *Ring) recoverLost(why string) {
+	r.reapMu.Lock()
+	n := uint64(r.g.entries)
+
+	cqHead := r.u64(offCQHead)
+	tail := atomic.LoadUint64(r.u64(offCQTail))
+	for pos := atomic.LoadUint64(cqHead); pos != tail; pos++ {
+		s := r.seq(r.g.cq, pos)
+		if atomic.LoadUint64(s) == pos+1 {
+			r.route(r.slot(r.g.cq, pos))
+		}
+		atomic.StoreUint64(s, pos+n)
+		atomic.StoreUint64(cqHead, pos+1)
+	}
+
+	sqHead := atomic.LoadUint64(r.u64(offSQHead))
+	for pos := sqHead - min(sqHead, n); pos < sqHead; pos++ {
+		s := r.seq(r.g.sq, pos)
+		if atomic.LoadUint64(s) == pos+1 {
+			atomic.StoreUint64(s, pos+n)
+		}
+	}
+
+	var lost, requeued []uint32
+	for t := range r.inflight {
+		e := &r.inflight[t]
+		if p := e.pos.Load(); e.busy.Load() && p != 0 && p-1 < sqHead {
+			if held := r.isPending(uint32(t)); !held {
+				lost = append(lost, uint32(t))
+			}
+		}
+	}
+	for _, t := range lost {
+		e := &r.inflight[t]
+		if r.opts.Requeue && !r.closed.Load() {
+			e.d.flags |= uint32(FlagRequeued)
+			if err := r.enqueue([]uint32{t}); err == nil {
+				requeued = append(requeued, t)
+				continue
+			}
+		}
+		r.deliver(t, Completion{ID: e.d.id, Tag: t, Status: StatusConsumerLost, Result: []byte(why)})
+	}
+	r.reapMu.Unlock()
+
+	r.opts.Logger.Warn("ring: consumer lost", "path", r.path, "why", why,
+		"unfinished", len(lost), "requeued", len(requeued), "failed", len(lost)-len(requeued))
+	atomic.StoreUint32(r.u32(offConsumerPID), 0)
+	atomic.StoreUint32(r.u32(offConsumerState), consumerNone)
+}
+
+// isPending reports whether tag's completion already waits for Reap. The
+// caller holds reapMu.
+func (r *Ring) isPending(tag uint32) bool {
+	for _, p := range r.pending {
+		if p.tag == tag {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,431 @@
+package ring
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Waiter states of an in-flight entry.
+const (
+	waitNone      = 0 // Submit: the completion goes to Reap
+	waitCall      = 1 // Call is waiting on ch
+	waitAbandoned = 2 // Call gave up (ctx); drop the completion
+	waitDelivered = 3 // the completion was sent on ch
+)
+
+// inflight is the owner's record of one tag (Go memory, never shared).
+type inflight struct {
+	busy atomic.Bool
+	d    desc          // the command as submitted (re-offered after a lost consumer)
+	pos  atomic.Uint64 // SQ position + 1; 0 while being submitted
+	wait atomic.Uint32
+	ch   chan Completion
+}
+
+// producerState is the owner side's Go-memory state.
+type producerState struct {
+	tags     tagStack
+	inflight []inflight
+
+	// reapMu serializes the single CQ consumer: drainCQ, Reap, recovery.
+	reapMu  sync.Mutex
+	pending []pendingComp // completions of Submit-ed commands, for Reap
+	// pendingCh and tagFreed are level-less notifications (cap 1).
+	pendingCh chan struct{}
+	tagFreed  chan struct{}
+	tagWait   atomic.Int32
+}
+
+// pendingComp is a completion whose tag is held until Reap hands it out.
+type pendingComp struct {
+	tag  uint32
+	comp Completion
+}
+
+var chanPool = sync.Pool{New: func() any { return make(chan Completion, 1) }}
+
+func (r *Ring) initProducer() {
+	r.inflight = make([]inflight, r.g.entries)
+	r.tags.init(int(r.g.entries))
+	r.pendingCh = make(chan struct{}, 1)
+	r.tagFreed = make(chan struct{}, 1)
+}
+
+// startReaper runs the goroutine that drains the CQ while Call waiters
+// sleep (sleep and adaptive modes; in poll mode waiters drain it
+// themselves).
+func (r *Ring) startReaper() {
+	if r.opts.Wait == WaitPoll {
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		go func() { <-r.stop; cancel() }()
+		ready := func() bool { return r.ready(r.g.cq, offCQHead) }
+		for !r.closed.Load() {
+			r.reapMu.Lock()
+			n := r.drainCQ()
+			r.reapMu.Unlock()
+			if n > 0 {
+				continue
+			}
+			_ = r.waitFor(ctx, WaitSleep, offCQBell, ready, nil)
+		}
+	}()
+}
+
+func (r *Ring) checkOwner() error {
+	if !r.owner {
+		return fmt.Errorf("ring producer method on a consumer handle: %w", ErrWrongSide)
+	}
+	if r.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
+
+func (r *Ring) checkCommand(c *Command) error {
+	if c.Flags&^knownFlags != 0 || c.Flags&FlagRequeued != 0 {
+		return fmt.Errorf("ring command %d: flags %#x not allowed on submit", c.ID, uint32(c.Flags))
+	}
+	if len(c.Payload) > int(r.g.chunk) {
+		return fmt.Errorf("ring command %d: payload of %d bytes, chunk is %d: %w", c.ID, len(c.Payload), r.g.chunk, ErrTooLarge)
+	}
+	return nil
+}
+
+// acquire takes one tag, waiting for one while ctx lives unless FailFast.
+func (r *Ring) acquire(ctx context.Context) (uint32, error) {
+	if t, ok := r.tags.pop(); ok {
+		return t, nil
+	}
+	if r.opts.FailFast {
+		return 0, fmt.Errorf("ring: all %d commands in flight: %w", r.g.entries, ErrFull)
+	}
+	r.tagWait.Add(1)
+	defer r.tagWait.Add(-1)
+	timer := time.NewTimer(time.Millisecond)
+	defer timer.Stop()
+	for i := 0; ; i++ {
+		if r.reapMu.TryLock() { // completions may be waiting for a reaper
+			r.drainCQ()
+			r.reapMu.Unlock()
+		}
+		if t, ok := r.tags.pop(); ok {
+			return t, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("ring: all %d commands in flight: %w (%w)", r.g.entries, ErrFull, err)
+		}
+		if r.closed.Load() {
+			return 0, ErrClosed
+		}
+		if r.opts.Wait == WaitPoll || i < 64 {
+			runtime.Gosched()
+			continue
+		}
+		timer.Reset(time.Millisecond)
+		select {
+		case <-r.tagFreed:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// release frees a tag for the next command.
+func (r *Ring) release(tag uint32) {
+	e := &r.inflight[tag]
+	e.pos.Store(0)
+	e.ch = nil
+	e.busy.Store(false)
+	r.tags.push(tag)
+	if r.tagWait.Load() > 0 {
+		select {
+		case r.tagFreed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// stage copies cmd into tag's in-flight entry and request chunk.
+func (r *Ring) stage(tag uint32, c *Command, wait uint32, ch chan Completion) {
+	e := &r.inflight[tag]
+	e.busy.Store(true)
+	e.d = desc{kind: kindCommand, flags: uint32(c.Flags), id: c.ID, slice: c.Slice, model: c.Model,
+		deadline: c.Deadline, tag: tag, off: r.g.reqOff(tag), length: uint32(len(c.Payload))}
+	copy(r.chunk(e.d.off), c.Payload)
+	e.ch = ch
+	e.wait.Store(wait)
+}
+
+// enqueue places staged tags on the SQ and rings the consumer's bell.
+func (r *Ring) enqueue(tags []uint32) error {
+	k := uint64(len(tags))
+	pos, err := r.claim(r.g.sq, offSQTail, k)
+	if err != nil {
+		return err
+	}
+	for i, t := range tags {
+		e := &r.inflight[t]
+		e.d.put(r.slot(r.g.sq, pos+uint64(i)))
+		e.pos.Store(pos + uint64(i) + 1)
+	}
+	r.publish(r.g.sq, pos, k)
+	r.wake(offSQBell, false)
+	return nil
+}
+
+// Submit places commands on the submission ring, all in one batch (one
+// claim, one doorbell). Their completions come back through Reap. It
+// waits for free tags while ctx lives (ErrFull at once with FailFast);
+// a batch larger than Entries is refused.
+func (r *Ring) Submit(ctx context.Context, cmds ...Command) error {
+	if err := r.checkOwner(); err != nil {
+		return err
+	}
+	if len(cmds) == 0 {
+		return nil
+	}
+	if len(cmds) > int(r.g.entries) {
+		return fmt.Errorf("ring submit: batch of %d commands exceeds %d entries: %w", len(cmds), r.g.entries, ErrFull)
+	}
+	for i := range cmds {
+		if err := r.checkCommand(&cmds[i]); err != nil {
+			return fmt.Errorf("ring submit: %w", err)
+		}
+	}
+	var small [64]uint32
+	tags := small[:0]
+	for i := range cmds {
+		t, err := r.acquire(ctx)
+		if err != nil {
+			for _, t := range tags {
+				r.release(t)
+			}
+			return fmt.Errorf("ring submit: %w", err)
+		}
+		tags = append(tags, t)
+		r.stage(t, &cmds[i], waitNone, nil)
+	}
+	if err := r.enqueue(tags); err != nil {
+		for _, t := range tags {
+			r.release(t)
+		}
+		return fmt.Errorf("ring submit: %w", err)
+	}
+	return nil
+}
+
+// Call submits one command and waits for its own completion; any number
+// of goroutines may Call at once. The error is non-nil when the command
+// did not complete with StatusOK (Completion.Err) or ctx ended first (the
+// command stays in flight and its completion is dropped).
+func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
+	if err := r.checkOwner(); err != nil {
+		return Completion{}, err
+	}
+	if err := r.checkCommand(&cmd); err != nil {
+		return Completion{}, fmt.Errorf("ring call: %w", err)
+	}
+	t, err := r.acquire(ctx)
+	if err != nil {
+		return Completion{}, fmt.Errorf("ring call: %w", err)
+	}
+	ch := chanPool.Get().(chan Completion)
+	r.stage(t, &cmd, waitCall, ch)
+	if err := r.enqueue([]uint32{t}); err != nil {
+		r.release(t)
+		return Completion{}, fmt.Errorf("ring call: %w", err)
+	}
+	e := &r.inflight[t]
+	var start time.Time
+	for i := 0; ; i++ {
+		select {
+		case c := <-ch:
+			chanPool.Put(ch)
+			return c, c.Err()
+		default:
+		}
+		if r.reapMu.TryLock() {
+			r.drainCQ()
+			r.reapMu.Unlock()
+			continue
+		}
+		spin := r.opts.Wait == WaitPoll
+		if r.opts.Wait == WaitAdaptive {
+			if start.IsZero() {
+				start = time.Now()
+			}
+			spin = i < 64 || time.Since(start) < r.opts.SpinFor
+		}
+		closed := r.closed.Load()
+		if spin && ctx.Err() == nil && !closed {
+			runtime.Gosched()
+			continue
+		}
+		if !spin && !closed {
+			select {
+			case c := <-ch:
+				chanPool.Put(ch)
+				return c, c.Err()
+			case <-ctx.Done():
+			case <-r.stop:
+			}
+		}
+		if e.wait.CompareAndSwap(waitCall, waitAbandoned) {
+			if ctx.Err() == nil {
+				return Completion{}, fmt.Errorf("ring call %d: %w", cmd.ID, ErrClosed)
+			}
+			return Completion{}, fmt.Errorf("ring call %d: %w", cmd.ID, ctx.Err())
+		}
+		c := <-ch // delivered in the meantime
+		chanPool.Put(ch)
+		return c, c.Err()
+	}
+}
+
+// Reap returns completions of Submit-ed commands, at least one unless ctx
+// ends or the ring closes; it waits in the ring's mode. Each reaped
+// completion frees its command's tag and arena chunks.
+func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
+	if !r.owner {
+		return 0, fmt.Errorf("ring reap on a consumer handle: %w", ErrWrongSide)
+	}
+	if len(buf) == 0 {
+		return 0, nil
+	}
+	var start time.Time
+	for i := 0; ; i++ {
+		r.reapMu.Lock()
+		r.drainCQ()
+		n := copyPending(buf, r.pending)
+		for _, p := range r.pending[:n] {
+			r.release(p.tag)
+		}
+		r.pending = append(r.pending[:0], r.pending[n:]...)
+		r.reapMu.Unlock()
+		if n > 0 {
+			return n, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return 0, fmt.Errorf("ring reap: %w", err)
+		}
+		if r.closed.Load() {
+			return 0, ErrClosed
+		}
+		spin := r.opts.Wait == WaitPoll
+		if r.opts.Wait == WaitAdaptive {
+			if start.IsZero() {
+				start = time.Now()
+			}
+			spin = i < 64 || time.Since(start) < r.opts.SpinFor
+		}
+		if spin {
+			runtime.Gosched()
+			continue
+		}
+		select {
+		case <-r.pendingCh:
+		case <-ctx.Done():
+		case <-r.stop:
+		}
+	}
+}
+
+// copyPending copies the completions of ps into buf.
+func copyPending(buf []Completion, ps []pendingComp) int {
+	n := min(len(buf), len(ps))
+	for i := 0; i < n; i++ {
+		buf[i] = ps[i].comp
+	}
+	return n
+}
+
+// drainCQ consumes every published completion and routes it to its Call
+// waiter or to the pending list for Reap. The caller holds reapMu.
+func (r *Ring) drainCQ() int {
+	total := 0
+	for {
+		n := r.take(r.g.cq, offCQHead, 64, r.route)
+		total += n
+		if n < 64 {
+			return total
+		}
+	}
+}
+
+// route handles one completion descriptor from the CQ.
+func (r *Ring) route(slot []byte) {
+	d, err := get(slot)
+	if err == nil {
+		err = r.g.validCompletion(&d)
+	}
+	if d.tag >= r.g.entries || d.kind != kindCompletion && err == nil {
+		r.opts.Logger.Warn("ring: dropped a completion that names no command", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
+		return
+	}
+	e := &r.inflight[d.tag]
+	if !e.busy.Load() || e.d.id != d.id || e.pos.Load() == 0 {
+		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
+		return
+	}
+	c := Completion{ID: d.id, Tag: d.tag, Status: Status(d.status)}
+	if err != nil {
+		r.opts.Logger.Warn("ring: malformed completion", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
+		c.Status = StatusMalformed
+		c.Result = []byte("consumer sent a malformed completion: " + err.Error())
+	} else if d.length > 0 {
+		c.Result = append([]byte(nil), r.chunk(d.off)[:d.length]...)
+	}
+	r.deliver(d.tag, c)
+}
+
+// deliver hands a finished command's completion to its submitter.
+func (r *Ring) deliver(tag uint32, c Completion) {
+	e := &r.inflight[tag]
+	switch e.wait.Load() {
+	case waitCall:
+		ch := e.ch
+		if e.wait.CompareAndSwap(waitCall, waitDelivered) {
+			r.release(tag)
+			ch <- c
+			return
+		}
+		r.release(tag) // abandoned meanwhile
+	case waitAbandoned:
+		r.release(tag)
+	default:
+		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
+		select {
+		case r.pendingCh <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// failAll completes every command still in flight with status (owner
+// Close). Submit-ed commands' completions stay for Reap.
+func (r *Ring) failAll(status Status, reason string) {
+	r.reapMu.Lock()
+	defer r.reapMu.Unlock()
+	r.drainCQ()
+	held := map[uint32]bool{}
+	for _, p := range r.pending {
+		held[p.tag] = true
+	}
+	for t := range r.inflight {
+		e := &r.inflight[t]
+		if !e.busy.Load() || held[uint32(t)] || e.pos.Load() == 0 {
+			continue
+		}
+		r.deliver(uint32(t), Completion{ID: e.d.id, Tag: uint32(t), Status: status, Result: []byte(reason)})
+	}
+}

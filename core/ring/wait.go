@@ -1,0 +1,106 @@
+package ring
+
+import (
+	"context"
+	"math"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const (
+	futexWait    = 0
+	futexWake    = 1
+	futexPrivate = 128
+
+	// sleepSlice bounds one futex sleep so a sleeper notices Close and a
+	// dead peer even without a wake-up.
+	sleepSlice = 100 * time.Millisecond
+)
+
+func (r *Ring) futex(addr *uint32, op int, val uint32, ts *unix.Timespec) {
+	if !r.shared {
+		op |= futexPrivate
+	}
+	// EAGAIN (the word changed), EINTR and ETIMEDOUT all mean "look again".
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), uintptr(op), uintptr(val),
+		uintptr(unsafe.Pointer(ts)), 0, 0)
+}
+
+// wake rings a doorbell (offSQBell or offCQBell): it bumps the 32-bit word
+// and wakes its sleepers, but only when one announced itself in the
+// waiters word, so a polling peer costs no syscall. force wakes regardless.
+func (r *Ring) wake(bellOff uint64, force bool) {
+	if !force && atomic.LoadUint32(r.u32(bellOff+4)) == 0 {
+		return
+	}
+	bell := r.u32(bellOff)
+	atomic.AddUint32(bell, 1)
+	r.futex(bell, futexWake, math.MaxInt32, nil)
+}
+
+// sleep waits on a doorbell until it rings, ready() holds, ctx ends or
+// sleepSlice passes. The waiters count is raised before ready is checked
+// and the bell is read before that, so a wake between the check and the
+// futex call makes the futex return at once (no lost wake-up).
+func (r *Ring) sleep(ctx context.Context, bellOff uint64, ready func() bool) {
+	waiters := r.u32(bellOff + 4)
+	bell := r.u32(bellOff)
+	atomic.AddUint32(waiters, 1)
+	defer atomic.AddUint32(waiters, math.MaxUint32) // -1
+	v := atomic.LoadUint32(bell)
+	if ready() || ctx.Err() != nil || r.closed.Load() {
+		return
+	}
+	stop := context.AfterFunc(ctx, func() { r.wake(bellOff, true) })
+	defer stop()
+	ts := unix.NsecToTimespec(int64(sleepSlice))
+	r.futex(bell, futexWait, v, &ts)
+}
+
+// waitFor waits in the ring's mode until ready() holds, returning ctx's
+// error or ErrClosed if those come first. check, if set, is called every
+// few spins and after every sleep (heartbeat and eviction checks) and
+// stops the wait with its error.
+func (r *Ring) waitFor(ctx context.Context, mode WaitMode, bellOff uint64, ready func() bool, check func() error) error {
+	var start time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return nil
+		}
+		if i&63 == 63 || mode == WaitSleep {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if r.closed.Load() {
+				return ErrClosed
+			}
+			if check != nil {
+				if err := check(); err != nil {
+					return err
+				}
+			}
+		}
+		switch mode {
+		case WaitPoll:
+			runtime.Gosched()
+			continue
+		case WaitAdaptive:
+			if i < 64 {
+				runtime.Gosched()
+				continue
+			}
+			if start.IsZero() {
+				start = time.Now()
+			}
+			if time.Since(start) < r.opts.SpinFor {
+				runtime.Gosched()
+				continue
+			}
+		}
+		r.sleep(ctx, bellOff, ready)
+	}
+}
