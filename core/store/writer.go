@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// op is one queued write. fn runs inside the batch's transaction, in its
+// own savepoint, on the writer goroutine: it must not call the Store.
+type op struct {
+	ctx  context.Context
+	what string
+	fn   func(tx *sql.Tx) error
+	done chan error
+}
+
+// write queues fn and waits until the transaction that ran it committed
+// (nil) or failed. Once queued, a write is waited for even if ctx ends, so
+// that nil always means durable and an error always means not applied; a
+// ctx that ends before the write runs skips it.
+func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	o := &op{ctx: ctx, what: what, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return fmt.Errorf("%s: %w", what, ErrClosed)
+	}
+	select {
+	case s.ops <- o:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return fmt.Errorf("%s: %w", what, ctx.Err())
+	}
+	s.mu.RUnlock()
+	return <-o.done
+}
+
+// runWriter is the writer goroutine: it takes the first queued write, then
+// every write queued behind it (up to MaxBatch), runs them in one
+// transaction and commits once (one fsync for the batch: group commit).
+// Writes queued while a commit is in progress form the next batch.
+func (s *Store) runWriter() {
+	defer close(s.wdone)
+	batch := make([]*op, 0, s.opts.MaxBatch)
+	for {
+		o, ok := <-s.ops
+		if !ok {
+			return
+		}
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill // commit this batch; the next receive sees the close
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs a batch in one transaction. Each write runs in a savepoint,
+// so one failing write (a constraint, a lost compare-and-set) is rolled
+// back alone and the others commit.
+func (s *Store) commit(batch []*op) {
+	errs := make([]error, len(batch))
+	fail := func(err error) {
+		for i, o := range batch {
+			if errs[i] == nil {
+				errs[i] = fmt.Errorf("%s: %w", o.what, err)
+			}
+			o.done <- errs[i]
+		}
+	}
+	tx, err := s.wdb.BeginTx(context.Background(), nil)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	single := len(batch) == 1
+	for i, o := range batch {
+		if err := o.ctx.Err(); err != nil {
+			errs[i] = fmt.Errorf("%s: %w", o.what, err)
+			continue
+		}
+		if single {
+			errs[i] = o.fn(tx)
+			continue
+		}
+		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		errs[i] = o.fn(tx)
+		if errs[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
+				_ = tx.Rollback()
+				fail(fmt.Errorf("rollback to savepoint: %w", err))
+				return
+			}
+		}
+		if _, err := tx.Exec("RELEASE w"); err != nil {
+			_ = tx.Rollback()
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	if single && errs[0] != nil {
+		_ = tx.Rollback()
+		batch[0].done <- errs[0]
+		return
+	}
+	if err := tx.Commit(); err != nil {
+		s.log.Error("store commit failed", "writes", len(batch), "error", err)
+		for i := range errs {
+			errs[i] = nil // every write of the batch failed, whatever it said
+		}
+		fail(fmt.Errorf("commit: %w", err))
+		return
+	}
+	for i, o := range batch {
+		o.done <- errs[i]
+	}
+}
