@@ -1,0 +1,57 @@
+package vgpu
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
+)
+
+// errCallerGone is returned to an adapter whose caller stopped waiting
+// (its context ended): the chunks have nowhere to go.
+var errCallerGone = errors.New("vgpu: the caller stopped waiting for this reply")
+
+// command is one inference request on its way through a slice: queued,
+// then in the ring, then running on the adapter.
+type command struct {
+	id       uint64
+	seq      uint64
+	ctx      context.Context
+	model    string
+	req      *cpv1.InferRequest
+	deadline int64 // deadlineKey of the request's deadline
+	slice    *slice
+	index    int // in the slice's queue; -1 when not queued
+
+	// Set when admitted.
+	lent     bool
+	estimate time.Duration
+
+	mu       sync.Mutex
+	emit     func(*cpv1.InferChunk) error
+	returned bool // the caller returned; emit is not called again
+
+	done chan error // the result, sent once
+}
+
+// deliver hands a chunk to the caller unless the caller has returned.
+func (c *command) deliver(ch *cpv1.InferChunk) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.returned {
+		return errCallerGone
+	}
+	return c.emit(ch)
+}
+
+// abandon marks the caller as gone: chunks delivered after it are dropped.
+func (c *command) abandon() {
+	c.mu.Lock()
+	c.returned = true
+	c.mu.Unlock()
+}
+
+// finish sends the command's result to its caller.
+func (c *command) finish(err error) { c.done <- err }

@@ -1,0 +1,36 @@
+// Package vgpu divides inference capacity into slices and runs the model
+// gateway that agents infer through.
+//
+// A Slice (from config vgpu.slices) has a memory quota and a compute share.
+// Loading a model charges the memory the adapter reports (LoadResponse
+// memory_mib, or the size declared in Options.ModelMemoryMiB when it reports
+// 0) against the quota of the slice that serves the model; a load that does
+// not fit is refused with an error naming what is loaded. Unload frees it.
+// The compute share is enforced by a constant-bandwidth server per slice:
+// each period, a slice may use compute_percent of the period in GPU time
+// (the adapter's InferUsage.gpu_time_us, or the measured wall time when it
+// reports none). Overruns carry over as debt. A slice that spent its budget
+// waits for the next period, unless no slice with budget left has work: then
+// the idle share is lent to it (work-conserving), and the time is counted as
+// lent, not charged.
+//
+// The Gateway implements agent.Models. A request goes through the inference
+// cache (core/cache.Models, same semantics) and, on a miss, to the slice
+// that serves the model: into the slice's EDF queue, ordered by the
+// request's deadline (InferRequest.deadline_unix_ms; StepDeadline derives it
+// from the task's deadline); the dispatcher admits queued commands into the
+// slice's submission ring only while the slice has budget (or is lent idle
+// capacity) and a GPU slot is free; the slice's consumer takes commands from
+// the ring in batches and runs them on the model adapter (the plugin host's
+// model plugins through HostAdapters); completions go back to the caller,
+// every chunk streamed through emit. Adapters that declare the "batching"
+// capability (and implement BatchInferer) receive a batch in one call.
+// Slices reports, per slice, the queue depth, commands in flight, memory
+// used, GPU time used against the share, and lent time.
+//
+// What it is not: it does not pick devices or admit tasks (core/sched does),
+// it does not cache (core/cache does), and it does not run models itself.
+//
+// Lock order: Gateway.mu, then nothing. Adapters are never called with
+// Gateway.mu held.
+package vgpu
