@@ -18,7 +18,7 @@ type slice struct {
 	budget  budget
 	queue   edfQueue
 	models  map[string]*loadedModel
-	memUsed int64 // MiB: loaded models plus reservations of loads under way
+	memUsed int64          // MiB: loaded models plus reservations of loads under way
 	active  map[string]int // queued and running commands per model
 
 	inFlight          int
