@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -93,3 +94,5 @@ func (a *auditRecorder) all() []Entry {
 	defer a.mu.Unlock()
 	return append([]Entry(nil), a.entries...)
 }
+
+func slogTo(b *strings.Builder) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
