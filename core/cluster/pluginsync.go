@@ -1,0 +1,180 @@
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// startPluginSync watches the plugin bucket and keeps the plugin directory
+// in step: the current objects when it starts, then every change.
+func (n *Node) startPluginSync(ctx context.Context) error {
+	w, err := n.plugins.Watch(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster: watch plugins: %w", err)
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		defer func() { _ = w.Stop() }()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case info, ok := <-w.Updates():
+				if !ok {
+					return
+				}
+				if info == nil {
+					continue // end of the initial state
+				}
+				n.syncPlugin(ctx, info)
+			}
+		}
+	}()
+	return nil
+}
+
+// syncPlugin writes (or removes) one plugin in the plugin directory.
+func (n *Node) syncPlugin(ctx context.Context, info *jetstream.ObjectInfo) {
+	s := n.applyPlugin(ctx, info)
+	if s.Err != nil {
+		n.log.Error("plugin sync refused", "plugin", s.Name, "sha256", s.SHA256, "err", s.Err)
+	} else if s.Path != "" || s.Removed {
+		n.log.Info("plugin synced", "plugin", s.Name, "sha256", s.SHA256, "removed", s.Removed)
+	}
+	if n.opts.OnPlugin != nil && (s.Err != nil || s.Path != "" || s.Removed) {
+		n.opts.OnPlugin(s)
+	}
+}
+
+func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) PluginSync {
+	s := PluginSync{Name: info.Name, SHA256: info.Metadata[metaSHA256]}
+	if err := checkPluginName(info.Name); err != nil {
+		s.Err = err
+		return s
+	}
+	dst := filepath.Join(n.opts.PluginDir, info.Name)
+	if info.Deleted {
+		n.mu.Lock()
+		was, ok := n.synced[info.Name]
+		delete(n.synced, info.Name)
+		n.mu.Unlock()
+		// Remove only what this node synced: a file dropped here by hand
+		// under the same name is the operator's.
+		if ok && fileSHA256(dst) == was {
+			if err := os.Remove(dst); err != nil && !errors.Is(err, os.ErrNotExist) {
+				s.Err = fmt.Errorf("remove %s: %w", dst, err)
+				return s
+			}
+			s.Removed = true
+		}
+		return s
+	}
+	if s.SHA256 == "" {
+		s.Err = fmt.Errorf("%w: %s was pushed without a sha256", ErrPluginVerify, info.Name)
+		return s
+	}
+	if fileSHA256(dst) == s.SHA256 {
+		n.remember(info.Name, s.SHA256)
+		return s // already in place (this node pushed it, or a restart)
+	}
+	if n.opts.Pins != nil {
+		if pin := n.opts.Pins()[strings.TrimSuffix(info.Name, ".wasm")]; pin != "" && !strings.EqualFold(pin, s.SHA256) {
+			s.Err = fmt.Errorf("%w: %s has sha256 %s, config plugins.pin pins %s", ErrPluginVerify, info.Name, s.SHA256, pin)
+			return s
+		}
+	}
+	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	obj, err := n.plugins.Get(octx, info.Name)
+	if err != nil {
+		s.Err = fmt.Errorf("fetch %s: %w", info.Name, err)
+		return s
+	}
+	defer obj.Close()
+	mode := os.FileMode(0o644)
+	if m, err := strconv.ParseUint(info.Metadata[metaMode], 8, 32); err == nil {
+		mode = os.FileMode(m) & 0o755
+	}
+	if err := writeVerified(n.opts.PluginDir, info.Name, obj, s.SHA256, mode); err != nil {
+		s.Err = err
+		return s
+	}
+	n.remember(info.Name, s.SHA256)
+	s.Path = dst
+	return s
+}
+
+func (n *Node) remember(name, sum string) {
+	n.mu.Lock()
+	n.synced[name] = sum
+	n.mu.Unlock()
+}
+
+// writeVerified copies r into dir/.name.<random> while hashing it, and
+// renames it to dir/name only if the hash is want: the plugin host's
+// watcher ignores dot files, so it sees the plugin appear whole or not at
+// all.
+func writeVerified(dir, name string, r io.Reader, want string, mode os.FileMode) error {
+	var rnd [6]byte
+	_, _ = rand.Read(rnd[:])
+	tmp := filepath.Join(dir, "."+name+"."+hex.EncodeToString(rnd[:]))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write plugin %s: %w", name, err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	h := sha256.New()
+	if _, err := io.Copy(io.MultiWriter(f, h), r); err != nil {
+		return fmt.Errorf("fetch plugin %s: %w", name, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); !strings.EqualFold(got, want) {
+		return fmt.Errorf("%w: %s fetched with sha256 %s, pushed with %s", ErrPluginVerify, name, got, want)
+	}
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("write plugin %s: %w", name, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("write plugin %s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write plugin %s: %w", name, err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
+		return fmt.Errorf("install plugin %s: %w", name, err)
+	}
+	ok = true
+	return nil
+}
+
+// fileSHA256 is the hex sha256 of a file, "" when it cannot be read.
+func fileSHA256(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,122 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestEmbeddedQueue(t *testing.T) {
+	f := newFleet("solo", 2, nil)
+	n := openNode(t, Options{NodeID: "solo", DataDir: t.TempDir(), Devices: f.Devices, AckWait: time.Second})
+	var runs atomic.Int64
+	runNode(t, n, func(ctx context.Context, task Task) error {
+		runs.Add(1)
+		if string(task.Payload) == `"fail"` {
+			return errors.New("the phone said no")
+		}
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	for _, tc := range []struct {
+		id, payload, state, errText string
+	}{
+		{"ok-1", `"fine"`, StateSucceeded, ""},
+		{"bad-1", `"fail"`, StateFailed, "the phone said no"},
+	} {
+		t.Run(tc.id, func(t *testing.T) {
+			res, err := n.Submit(ctx, Task{ID: tc.id, Payload: []byte(tc.payload)})
+			if err != nil || res.Duplicate || res.Seq == 0 {
+				t.Fatalf("submit: %+v, %v", res, err)
+			}
+			c, err := n.Wait(ctx, tc.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.State != tc.state || c.Error != tc.errText || c.Node != "solo" || c.Attempt != 1 || c.Tenant != "default" {
+				t.Fatalf("completion %+v, want state %s error %q", c, tc.state, tc.errText)
+			}
+			again, err := n.Submit(ctx, Task{ID: tc.id})
+			if err != nil || again.Completed == nil || again.Completed.State != tc.state {
+				t.Fatalf("resubmitting a completed task: %+v, %v", again, err)
+			}
+		})
+	}
+	if got := runs.Load(); got != 2 {
+		t.Fatalf("handler ran %d times, want 2", got)
+	}
+	if _, err := n.Submit(ctx, Task{}); !errors.Is(err, ErrBadTask) {
+		t.Fatalf("empty id: %v", err)
+	}
+}
+
+func TestSubmitDeduplicates(t *testing.T) {
+	n := openNode(t, Options{NodeID: "dedup", DataDir: t.TempDir()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first, err := n.Submit(ctx, Task{ID: "same", Tenant: "acme"})
+	if err != nil || first.Duplicate {
+		t.Fatalf("first submit: %+v, %v", first, err)
+	}
+	second, err := n.Submit(ctx, Task{ID: "same", Tenant: "acme"})
+	if err != nil || !second.Duplicate || second.Seq != first.Seq {
+		t.Fatalf("second submit: %+v, %v (first %+v)", second, err, first)
+	}
+	st, err := n.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.QueueDepth != 1 || st.Waiting != 1 {
+		t.Fatalf("status %+v, want one task queued", st)
+	}
+}
+
+// TestRouting: tasks go only to nodes with a matching device and tenant;
+// a task no device in the cluster matches fails instead of circling.
+func TestRouting(t *testing.T) {
+	dir := t.TempDir()
+	// Node a embeds the server and listens so b can join it.
+	a := openNode(t, Options{NodeID: "a", DataDir: dir, Listen: "127.0.0.1:0", Devices: newFleet("a", 1, map[string]string{"gpu": "yes"}).Devices})
+	b := openNode(t, Options{NodeID: "b", NATSURL: a.Server().ClientURL(), Devices: newFleet("b", 1, nil).Devices, Tenants: []string{"acme"}})
+	ran := func(node string) Handler {
+		return func(ctx context.Context, task Task) error {
+			return task.Checkpoint(ctx, []byte(node))
+		}
+	}
+	runNode(t, a, ran("a"))
+	runNode(t, b, ran("b"))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cases := []struct {
+		task  Task
+		node  string
+		state string
+	}{
+		{Task{ID: "gpu", Labels: map[string]string{"gpu": "yes"}}, "a", StateSucceeded},
+		{Task{ID: "on-b", Node: "b", Tenant: "acme"}, "b", StateSucceeded},
+		{Task{ID: "dev-b", DeviceID: "sim/b-0", Tenant: "acme"}, "b", StateSucceeded},
+		{Task{ID: "host-a", Labels: map[string]string{"host": "a"}, Tenant: "acme"}, "a", StateSucceeded},
+		{Task{ID: "b-wrong-tenant", Node: "b", Tenant: "other"}, "", StateFailed},
+		{Task{ID: "nowhere", Labels: map[string]string{"arch": "riscv"}}, "", StateFailed},
+	}
+	for _, tc := range cases {
+		if _, err := a.Submit(ctx, tc.task); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range cases {
+		c, err := b.Wait(ctx, tc.task.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.task.ID, err)
+		}
+		if c.State != tc.state || (tc.node != "" && c.Node != tc.node) {
+			t.Errorf("%s: completion %+v, want state %s on %q", tc.task.ID, c, tc.state, tc.node)
+		}
+	}
+	_ = fmt.Sprint()
+}
