@@ -61,7 +61,7 @@ func (s *Scheduler) DispatchNow(ctx context.Context) int {
 // predicted to miss on its own tier.
 func (s *Scheduler) startLocked(e *entry, now time.Time) *Dispatched {
 	if !e.degraded && !e.t.BestEffort() {
-		if end := now.Add(s.estLocked(&e.t, false)); end.After(e.t.Deadline) && s.canDegradeLocked(&e.t) {
+		if end := now.Add(s.estLocked(&e.t, false)); s.lateLocked(end, &e.t, false) && s.canDegradeLocked(&e.t) {
 			s.degradeLocked(e, end, now)
 		}
 	}

@@ -108,7 +108,7 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 	onTime := make([]bool, len(s.q)-pos)
 	for i, x := range s.q[pos:] {
 		_, end := h.take(s.estLocked(&x.t, x.degraded))
-		onTime[i] = x.t.BestEffort() || !end.After(x.t.Deadline)
+		onTime[i] = x.t.BestEffort() || !s.lateLocked(end, &x.t, x.degraded)
 	}
 	var first *RejectError
 	for _, degraded := range []bool{false, true} {
@@ -120,19 +120,29 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 		start, end := h.take(run)
 		rej := &RejectError{TaskID: e.t.ID, Deadline: e.t.Deadline, Estimate: end, Wait: start.Sub(now), Run: run}
 		tierName := s.tierLocked(&e.t, degraded).String()
-		if end.After(e.t.Deadline) {
-			rej.Reason = fmt.Sprintf("predicted to finish in %s (wait %s + %d steps × %s on %s), %s after its deadline",
+		var displaced []*entry // queued tasks that must degrade to stay on time
+		if s.lateLocked(end, &e.t, degraded) {
+			rej.Reason = fmt.Sprintf("predicted to finish in %s (wait %s + %d steps × %s on %s), %s",
 				end.Sub(now).Round(time.Millisecond), rej.Wait.Round(time.Millisecond), e.t.steps(),
 				s.stepTimeLocked(s.tierLocked(&e.t, degraded)).Round(time.Millisecond), tierName,
-				end.Sub(e.t.Deadline).Round(time.Millisecond))
+				s.marginLocked(end, &e.t, degraded))
 		} else {
 			for i, x := range s.q[pos:] {
-				_, xe := h.take(s.estLocked(&x.t, x.degraded))
-				if onTime[i] && !x.t.BestEffort() && xe.After(x.t.Deadline) {
-					rej.Reason = fmt.Sprintf("admitting it on %s would make queued task %s miss its deadline by %s",
-						tierName, x.t.ID, xe.Sub(x.t.Deadline).Round(time.Millisecond))
-					break
+				if !onTime[i] || x.t.BestEffort() {
+					h.take(s.estLocked(&x.t, x.degraded))
+					continue
 				}
+				xrun := s.estLocked(&x.t, x.degraded)
+				if xe := h[0].Add(xrun); s.lateLocked(xe, &x.t, x.degraded) {
+					if x.degraded || !s.canDegradeLocked(&x.t) || s.lateLocked(h[0].Add(s.estLocked(&x.t, true)), &x.t, true) {
+						rej.Reason = fmt.Sprintf("admitting it on %s would leave queued task %s predicted to end %s",
+							tierName, x.t.ID, s.marginLocked(xe, &x.t, x.degraded))
+						break
+					}
+					displaced = append(displaced, x)
+					xrun = s.estLocked(&x.t, true)
+				}
+				h.take(xrun)
 			}
 		}
 		if rej.Reason == "" {
@@ -140,6 +150,12 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 				e.degraded = true
 				e.reason = fmt.Sprintf("admitted on the cheaper tier %s: on %s it was predicted to miss its deadline",
 					tierName, s.tierLocked(&e.t, false))
+			}
+			for _, x := range displaced {
+				x.degraded = true
+				x.reason = fmt.Sprintf("task %s (earlier deadline) was admitted ahead of it; on %s it was predicted to miss",
+					e.t.ID, s.tierLocked(&x.t, false))
+				s.stats.Degraded++
 			}
 			return nil
 		}
@@ -170,7 +186,7 @@ func (s *Scheduler) replanLocked(now time.Time) {
 	}
 	for _, e := range s.q {
 		run := s.estLocked(&e.t, e.degraded)
-		if !e.degraded && !e.t.BestEffort() && h[0].Add(run).After(e.t.Deadline) && s.canDegradeLocked(&e.t) {
+		if !e.degraded && !e.t.BestEffort() && s.lateLocked(h[0].Add(run), &e.t, false) && s.canDegradeLocked(&e.t) {
 			s.degradeLocked(e, h[0].Add(run), now)
 			run = s.estLocked(&e.t, true)
 		}
@@ -178,11 +194,28 @@ func (s *Scheduler) replanLocked(now time.Time) {
 	}
 }
 
+// lateLocked reports whether a task of t's predicted to end at end on its
+// tier misses its deadline, or meets it by less than one step: the guard
+// that absorbs estimation error.
+func (s *Scheduler) lateLocked(end time.Time, t *Task, degraded bool) bool {
+	return end.Add(s.stepTimeLocked(s.tierLocked(t, degraded))).After(t.Deadline)
+}
+
+// marginLocked says how a predicted end relates to t's deadline, for
+// reasons.
+func (s *Scheduler) marginLocked(end time.Time, t *Task, degraded bool) string {
+	if d := end.Sub(t.Deadline); d > 0 {
+		return fmt.Sprintf("%s after its deadline", d.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("only %s before its deadline, less than one step (%s) of margin",
+		t.Deadline.Sub(end).Round(time.Millisecond), s.stepTimeLocked(s.tierLocked(t, degraded)).Round(time.Millisecond))
+}
+
 // degradeLocked moves e to the cheaper tier.
 func (s *Scheduler) degradeLocked(e *entry, end, now time.Time) {
 	e.degraded = true
-	e.reason = fmt.Sprintf("predicted to finish in %s on %s, %s after its deadline",
-		end.Sub(now).Round(time.Millisecond), s.tierLocked(&e.t, false), end.Sub(e.t.Deadline).Round(time.Millisecond))
+	e.reason = fmt.Sprintf("predicted to finish in %s on %s, %s",
+		end.Sub(now).Round(time.Millisecond), s.tierLocked(&e.t, false), s.marginLocked(end, &e.t, false))
 	s.stats.Degraded++
 }
 
