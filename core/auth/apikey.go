@@ -33,8 +33,9 @@ type APIKey struct {
 // APIKeyStore keeps API keys. Implementations are durable (core/store)
 // and safe for concurrent use.
 type APIKeyStore interface {
-	// CreateAPIKey stores k (its Hash is unique).
-	CreateAPIKey(ctx context.Context, k APIKey) error
+	// CreateAPIKey stores k, whose Hash is HashAPIKey(key). The key is
+	// passed for stores that hash it themselves; it must not be stored.
+	CreateAPIKey(ctx context.Context, key string, k APIKey) error
 	// LookupAPIKey returns the key whose hash is hash, revoked or not, or
 	// an error wrapping ErrAPIKeyNotFound.
 	LookupAPIKey(ctx context.Context, hash string) (APIKey, error)

@@ -206,7 +206,7 @@ func CreateAPIKey(ctx context.Context, st APIKeyStore, spec APIKeySpec, now time
 		return "", APIKey{}, err
 	}
 	k := APIKey{Hash: hash, Subject: spec.Subject, Tenant: spec.Tenant, Role: spec.Role, CreatedAt: now.UTC()}
-	if err := st.CreateAPIKey(ctx, k); err != nil {
+	if err := st.CreateAPIKey(ctx, key, k); err != nil {
 		return "", APIKey{}, fmt.Errorf("create api key: %w", err)
 	}
 	return key, k, nil

@@ -43,7 +43,10 @@ type keyTable struct {
 
 func newKeyTable() *keyTable { return &keyTable{keys: map[string]APIKey{}} }
 
-func (s *keyTable) CreateAPIKey(_ context.Context, k APIKey) error {
+func (s *keyTable) CreateAPIKey(_ context.Context, key string, k APIKey) error {
+	if k.Hash != HashAPIKey(key) {
+		return fmt.Errorf("hash %s is not the key's", k.Hash)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[k.Hash]; ok {

@@ -34,6 +34,13 @@ func newFixture(t *testing.T, mod func(*Options)) *fixture {
 	}
 	t.Cleanup(a.Close)
 	f.a = a
+	f.h = a.Middleware(echoRoutes(a))
+	return f
+}
+
+// echoRoutes serves every route of the table by echoing the principal,
+// registration with a's handler, and 404 elsewhere, as the API's mux does.
+func echoRoutes(a *Authenticator) http.Handler {
 	mux := http.NewServeMux()
 	echo := func(w http.ResponseWriter, r *http.Request) {
 		p, ok := FromContext(r.Context())
@@ -46,8 +53,7 @@ func newFixture(t *testing.T, mod func(*Options)) *fixture {
 	}
 	mux.Handle("POST /api/v1/devices/register", a.RegisterHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { writeError(w, 404, "not_found", "no route") })
-	f.h = a.Middleware(mux)
-	return f
+	return mux
 }
 
 func (f *fixture) token(t *testing.T, spec TokenSpec) string {
