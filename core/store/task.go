@@ -327,7 +327,12 @@ func (s *Store) UpdateTask(ctx context.Context, id string, from []State, fn func
 
 // UpdateState moves the task from state from to state to (compare-and-set,
 // see UpdateTask): it fails with ErrConflict if the task is not in from.
+// A move State.CanMove refuses (from a final state, to the same state, to
+// an unknown one) is an error wrapping ErrInvalid.
 func (s *Store) UpdateState(ctx context.Context, id string, from, to State) (Task, error) {
+	if !from.CanMove(to) {
+		return Task{}, fmt.Errorf("update task %s: %w: cannot move from %q to %q", id, ErrInvalid, from, to)
+	}
 	return s.UpdateTask(ctx, id, []State{from}, func(t *Task) error {
 		t.State = to
 		return nil
