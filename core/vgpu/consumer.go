@@ -34,15 +34,13 @@ func (g *Gateway) consume(s *slice) {
 	}
 }
 
-// start runs a group of commands for one model: as one batch when the
-// adapter takes batches, else each on its own.
+// start runs a group of commands for one model. An adapter that takes
+// batches gets the group as one batch, and the consumer waits for it, so
+// the commands admitted meanwhile make up the next batch; other adapters
+// get each command on its own, concurrently.
 func (g *Gateway) start(model string, group []*command) {
-	if bi, ok := g.adapters.(BatchInferer); ok && len(group) > 1 && batching(g.adapters.Capabilities(model)) {
-		g.wg.Add(1)
-		go func() {
-			defer g.wg.Done()
-			g.runBatch(bi, model, group)
-		}()
+	if bi, ok := g.adapters.(BatchInferer); ok && batching(g.adapters.Capabilities(model)) {
+		g.runBatch(bi, model, group)
 		return
 	}
 	for _, c := range group {

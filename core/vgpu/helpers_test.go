@@ -54,7 +54,7 @@ func newHost(t testing.TB, models ...testModel) *pluginhost.Host {
 		PluginConfig: func(name string) []byte { return cfgs[name] }})
 	t.Cleanup(func() { h.Close(context.Background()); rt.Close(context.Background()) })
 	for _, m := range models {
-		src := pluginbuild.GoBinary(t, "./testdata/gpumodel", "-X main.name="+m.Name)
+		src := pluginbuild.GoBinary(t, "./testdata/gpumodel", "")
 		data, err := os.ReadFile(src)
 		if err != nil {
 			t.Fatal(err)

@@ -1,5 +1,5 @@
-// Command gpumodel is a test model plugin for core/vgpu. Its name comes from
-// -ldflags "-X main.name=...". Config (plugins.config.<name>):
+// Command gpumodel is a test model plugin for core/vgpu. Its name is its
+// file's name, so one build serves as several models. Config (plugins.config.<name>):
 // {"memory_mib": N, "gpu_time_us": N}: Load reports memory_mib; every reply
 // reports gpu_time_us. Infer looks at the last message's text: "fail:why"
 // fails with why, "block" waits for the call's context, "sleep:ms" sleeps
@@ -11,6 +11,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -20,7 +22,7 @@ import (
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
-var name = "gpumodel"
+var name = filepath.Base(os.Args[0])
 
 type settings struct {
 	MemoryMiB int64 `json:"memory_mib"`
