@@ -32,6 +32,7 @@ func newBenchCmd(g *globals) *cobra.Command {
 		Long:  "bench runs a benchmark suite against an in-process runtime and reports what it measured.",
 	}
 	cmd.AddCommand(newBenchAgentCmd(g))
+	cmd.AddCommand(newBenchSchedCmd(g))
 	return cmd
 }
 
