@@ -46,19 +46,15 @@ var defaultRoutes = []Route{
 
 	// Tasks.
 	{Pattern: "POST /api/v1/run", Action: ActTasksRun},
-	{Pattern: "POST /api/v1/tasks", Action: ActTasksRun},
 	{Pattern: "GET /api/v1/tasks", Action: ActTasksRead},
 	{Pattern: "GET /api/v1/tasks/{id}", Action: ActTasksRead},
 	{Pattern: "GET /api/v1/tasks/{id}/steps", Action: ActTasksRead},
-	{Pattern: "GET /api/v1/tasks/{id}/steps/{n}", Action: ActTasksRead},
 	{Pattern: "GET /api/v1/tasks/{id}/steps/{n}/screenshot", Action: ActScreenshotsRead},
 	{Pattern: "GET /api/v1/tasks/{id}/events", Action: ActTasksRead, Stream: true},
 	{Pattern: "POST /api/v1/tasks/{id}/cancel", Action: ActTasksCancel},
-	{Pattern: "DELETE /api/v1/tasks/{id}", Action: ActTasksCancel},
 	{Pattern: "POST /api/v1/tasks/{id}/confirm", Action: ActTasksConfirm},
 	{Pattern: "POST /api/v1/tasks/{id}/resume", Action: ActTasksResume},
-	{Pattern: "POST /api/v1/tasks/{id}/takeover", Action: ActTasksResume},
-	{Pattern: "GET /api/v1/screenshots/{hash}", Action: ActScreenshotsRead},
+	{Pattern: "GET /api/v1/screenshots/{sha256}", Action: ActScreenshotsRead},
 
 	// Devices.
 	{Pattern: "GET /api/v1/devices", Action: ActDevicesRead},
@@ -84,12 +80,10 @@ var defaultRoutes = []Route{
 
 	// Administration.
 	{Pattern: "GET /api/v1/audit", Action: ActAuditRead},
-	{Pattern: "GET /api/v1/audit/verify", Action: ActAuditRead},
 	{Pattern: "POST /api/v1/tokens", Action: ActTokensCreate},
 	{Pattern: "GET /api/v1/apikeys", Action: ActAPIKeysManage},
 	{Pattern: "POST /api/v1/apikeys", Action: ActAPIKeysManage},
-	{Pattern: "DELETE /api/v1/apikeys/{id}", Action: ActAPIKeysManage},
-	{Pattern: "POST /api/v1/apikeys/{id}/revoke", Action: ActAPIKeysManage},
+	{Pattern: "DELETE /api/v1/apikeys/{hash}", Action: ActAPIKeysManage},
 }
 
 // Routes returns a copy of the built-in route table.

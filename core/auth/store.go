@@ -60,6 +60,20 @@ func (b *StoreBackend) RevokeAPIKey(ctx context.Context, hash string) error {
 	return err
 }
 
+// ListAPIKeys lists the keys of tenant ("" for all): hashes, never keys.
+func (b *StoreBackend) ListAPIKeys(ctx context.Context, tenant string) ([]APIKey, error) {
+	ks, err := b.S.ListAPIKeys(ctx, tenant)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]APIKey, 0, len(ks))
+	for _, k := range ks {
+		out = append(out, APIKey{Hash: k.Hash, Subject: k.Subject, Tenant: k.Tenant, Role: Role(k.Role),
+			CreatedAt: k.CreatedAt, RevokedAt: k.RevokedAt})
+	}
+	return out, nil
+}
+
 // Append appends e to the hash-chained audit log.
 func (b *StoreBackend) Append(ctx context.Context, e Entry) error {
 	details := json.RawMessage("{}")
@@ -77,6 +91,7 @@ func (b *StoreBackend) Append(ctx context.Context, e Entry) error {
 
 // Interface guards.
 var (
-	_ APIKeyStore = (*StoreBackend)(nil)
-	_ AuditLog    = (*StoreBackend)(nil)
+	_ APIKeyStore  = (*StoreBackend)(nil)
+	_ AuditLog     = (*StoreBackend)(nil)
+	_ APIKeyLister = (*StoreBackend)(nil)
 )

@@ -64,7 +64,7 @@ func (c Claims) Validate() error {
 func (c Claims) principal() Principal {
 	p := Principal{Subject: c.Subject, Tenant: c.Tenant, Role: c.Role, Kind: c.Kind, Device: c.Device, ID: c.ID}
 	if c.ExpiresAt != nil {
-		p.ExpiresAt = c.ExpiresAt.Time
+		p.ExpiresAt = c.ExpiresAt.Time.UTC()
 	}
 	return p
 }
