@@ -2,6 +2,7 @@ package pluginhost
 
 import (
 	"context"
+	"encoding/hex"
 	"log/slog"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
@@ -14,6 +15,11 @@ import (
 func Loaders(rt *wasmrt.Runtime, popts procrt.Options) map[string]LoadFunc {
 	return map[string]LoadFunc{
 		TransportWasm: func(ctx context.Context, f *File, _ func(string, error)) (Instance, error) {
+			var sum [32]byte
+			if b, err := hex.DecodeString(f.SHA256); err == nil && len(b) == len(sum) {
+				copy(sum[:], b)
+				return rt.LoadHashed(ctx, fileBase(f.Path), f.Wasm, sum)
+			}
 			return rt.LoadBytes(ctx, fileBase(f.Path), f.Wasm)
 		},
 		TransportProcess: func(ctx context.Context, f *File, notify func(string, error)) (Instance, error) {

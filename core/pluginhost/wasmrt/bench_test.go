@@ -196,6 +196,17 @@ func BenchmarkLoad(b *testing.B) {
 			_ = m.Close(ctx)
 		}
 	})
+	// A file this runtime loaded before: the compiled module comes from
+	// memory, so a load is instantiation plus validation.
+	b.Run("in-memory", func(b *testing.B) {
+		for b.Loop() {
+			m, err := warm.Load(ctx, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = m.Close(ctx)
+		}
+	})
 	b.Run("instance", func(b *testing.B) {
 		m, err := warm.Load(ctx, path)
 		if err != nil {

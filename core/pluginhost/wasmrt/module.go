@@ -22,7 +22,9 @@ type Module struct {
 	file     string
 	sha      string
 	compiled wazero.CompiledModule
-	info     *cpv1.PluginInfo
+	// key names compiled in the runtime's in-memory cache.
+	key  compiledKey
+	info *cpv1.PluginInfo
 
 	// sem holds one token per instance in use; its capacity is the pool
 	// size.

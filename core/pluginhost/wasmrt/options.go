@@ -18,6 +18,9 @@ const (
 	// DefaultMaxCallsPerInstance is how many calls an instance serves before
 	// it is recycled.
 	DefaultMaxCallsPerInstance = 100_000
+	// DefaultCompiledInMemory is how many unused compiled modules are kept
+	// in memory (Options.CompiledInMemory).
+	DefaultCompiledInMemory = 4
 	// DefaultMaxOutputBytes is how much stdout and stderr one instance may
 	// log before the rest is dropped.
 	DefaultMaxOutputBytes = 64 << 10
@@ -104,6 +107,14 @@ type Options struct {
 	// refuses: ones that do not import wasi sched_yield, or use the SIMD,
 	// threads or exceptions proposals.
 	CloseOnContextDone bool
+
+	// CompiledInMemory is how many compiled modules no loaded Module uses
+	// are kept in memory anyway, so that loading the same file again (a
+	// rollback, swapping between two versions) skips compilation and the
+	// on-disk cache: a Go guest's compiled code takes tens of MiB. Modules
+	// in use are always kept. Defaults to DefaultCompiledInMemory; negative
+	// keeps none.
+	CompiledInMemory int
 }
 
 // withDefaults returns o with zero fields set to their defaults.
@@ -122,6 +133,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PoolSize <= 0 {
 		o.PoolSize = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.CompiledInMemory == 0 {
+		o.CompiledInMemory = DefaultCompiledInMemory
 	}
 	if o.MaxCallsPerInstance == 0 {
 		o.MaxCallsPerInstance = DefaultMaxCallsPerInstance

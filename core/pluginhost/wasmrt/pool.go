@@ -170,7 +170,7 @@ drain:
 	for ; taken > 0; taken-- {
 		<-m.sem
 	}
-	if cerr := m.compiled.Close(context.Background()); cerr != nil && err == nil {
+	if cerr := m.rt.compiled.release(context.Background(), m.key); cerr != nil && err == nil {
 		err = fmt.Errorf("close %s: %w", m.name(), cerr)
 	}
 	return err

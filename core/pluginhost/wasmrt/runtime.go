@@ -40,6 +40,8 @@ type Runtime struct {
 	cache wazero.CompilationCache
 	// base is the sandboxed module config every instance starts from.
 	base wazero.ModuleConfig
+	// compiled keeps recently loaded compiled modules in memory.
+	compiled *compiledCache
 
 	mu     sync.Mutex
 	closed bool
@@ -83,7 +85,8 @@ func NewRuntime(ctx context.Context, opts Options) (*Runtime, error) {
 	if opts.RandSource != nil {
 		base = base.WithRandSource(opts.RandSource)
 	}
-	return &Runtime{opts: opts, log: opts.Logger, rt: rt, cache: cache, base: base}, nil
+	return &Runtime{opts: opts, log: opts.Logger, rt: rt, cache: cache, base: base,
+		compiled: newCompiledCache(opts.CompiledInMemory)}, nil
 }
 
 // Options returns the options in effect, defaults filled in.
@@ -125,6 +128,13 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 // LoadBytes is Load for a module already in memory; file names it in
 // errors and logs.
 func (r *Runtime) LoadBytes(ctx context.Context, file string, bin []byte) (*Module, error) {
+	return r.LoadHashed(ctx, file, bin, sha256.Sum256(bin))
+}
+
+// LoadHashed is LoadBytes for a caller that has already computed the
+// file's sha256 (the plugin host, which pins and stages by it): hashing a
+// Go guest of several MiB again costs milliseconds of a swap.
+func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [32]byte) (*Module, error) {
 	r.mu.Lock()
 	closed := r.closed
 	r.mu.Unlock()
@@ -134,25 +144,30 @@ func (r *Runtime) LoadBytes(ctx context.Context, file string, bin []byte) (*Modu
 	if len(bin) == 0 {
 		return nil, fmt.Errorf("compile %s: empty file", file)
 	}
-	sum := sha256.Sum256(bin)
-	code := bin
-	if !r.opts.CloseOnContextDone && !benchSkipInstrument {
-		var err error
-		if code, err = instrument(bin); err != nil {
+	key := compiledKey{sum: sum, instrumented: !r.opts.CloseOnContextDone && !benchSkipInstrument}
+	compiled, ok := r.compiled.get(key)
+	if !ok {
+		code := bin
+		if key.instrumented {
+			var err error
+			if code, err = instrument(bin); err != nil {
+				return nil, fmt.Errorf("compile %s: %w", file, err)
+			}
+		}
+		// Compile functions on every core: a Go guest of a few MiB is
+		// compiled in roughly 1/GOMAXPROCS of the time.
+		cm, err := r.rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
+		if err != nil {
 			return nil, fmt.Errorf("compile %s: %w", file, err)
 		}
-	}
-	// Compile functions on every core: a Go guest of a few MiB is compiled
-	// in roughly 1/GOMAXPROCS of the time.
-	compiled, err := r.rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
-	if err != nil {
-		return nil, fmt.Errorf("compile %s: %w", file, err)
-	}
-	if err := checkImportsExports(compiled); err != nil {
-		_ = compiled.Close(ctx)
-		return nil, fmt.Errorf("load %s: %w", file, err)
+		if err := checkImportsExports(cm); err != nil {
+			_ = cm.Close(ctx)
+			return nil, fmt.Errorf("load %s: %w", file, err)
+		}
+		compiled = r.compiled.put(ctx, key, cm)
 	}
 	m := newModule(r, file, hex.EncodeToString(sum[:]), compiled)
+	m.key = key
 	if err := m.validate(ctx); err != nil {
 		_ = m.Close(ctx)
 		return nil, fmt.Errorf("load %s: %w", file, err)

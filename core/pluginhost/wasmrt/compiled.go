@@ -1,0 +1,120 @@
+package wasmrt
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// compiledKey names compiled code: the file's sha256 and whether the code
+// was instrumented, since the same file compiles to different code in the
+// two modes.
+type compiledKey struct {
+	sum          [32]byte
+	instrumented bool
+}
+
+// compiledCache keeps the most recently loaded compiled modules in memory,
+// so that loading a file seen before (a rollback, a swap back and forth, a
+// plugin pushed to every node) skips instrumentation, decoding, validation
+// and reading native code back from the on-disk cache: those were most of a
+// cached swap's 200+ ms for a Go guest. A compiled module may back several
+// Modules at once (old and new version of one file); it is closed when no
+// Module uses it and it has fallen out of the most recent max.
+type compiledCache struct {
+	mu      sync.Mutex
+	max     int
+	tick    uint64
+	entries map[compiledKey]*compiledEntry
+}
+
+type compiledEntry struct {
+	cm   wazero.CompiledModule
+	refs int
+	used uint64
+}
+
+func newCompiledCache(max int) *compiledCache {
+	return &compiledCache{max: max, entries: map[compiledKey]*compiledEntry{}}
+}
+
+// get returns the compiled module for k, holding a reference to it.
+func (c *compiledCache) get(k compiledKey) (wazero.CompiledModule, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok {
+		return nil, false
+	}
+	e.refs++
+	c.tick++
+	e.used = c.tick
+	return e.cm, true
+}
+
+// put records cm, just compiled, under k with one reference, and returns
+// the module to use: another load may have put the same code first, and
+// then cm is closed in favour of it.
+func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.CompiledModule) wazero.CompiledModule {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tick++
+	if e, ok := c.entries[k]; ok {
+		e.refs++
+		e.used = c.tick
+		_ = cm.Close(ctx)
+		return e.cm
+	}
+	c.entries[k] = &compiledEntry{cm: cm, refs: 1, used: c.tick}
+	c.evictLocked(ctx)
+	return cm
+}
+
+// release drops a reference taken by get or put.
+func (c *compiledCache) release(ctx context.Context, k compiledKey) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[k]
+	if !ok {
+		return nil
+	}
+	if e.refs--; e.refs > 0 {
+		return nil
+	}
+	if c.max <= 0 {
+		delete(c.entries, k)
+		return e.cm.Close(ctx)
+	}
+	c.evictLocked(ctx)
+	return nil
+}
+
+// evictLocked closes the least recently used unreferenced modules beyond
+// the most recent max.
+func (c *compiledCache) evictLocked(ctx context.Context) {
+	for len(c.entries) > c.max {
+		var (
+			oldest compiledKey
+			found  bool
+			at     uint64
+		)
+		for k, e := range c.entries {
+			if e.refs == 0 && (!found || e.used < at) {
+				oldest, at, found = k, e.used, true
+			}
+		}
+		if !found {
+			return // every entry is in use
+		}
+		_ = c.entries[oldest].cm.Close(ctx)
+		delete(c.entries, oldest)
+	}
+}
+
+// len reports how many compiled modules are held.
+func (c *compiledCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.entries)
+}

@@ -1,0 +1,80 @@
+package wasmrt
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tetratelabs/wazero"
+)
+
+// TestCompiledCache checks the in-memory cache of compiled modules: a
+// module in use is never closed, unused ones beyond the most recent max
+// are, least recently used first, and a second put of the same code
+// returns the first.
+func TestCompiledCache(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	compile := func(t *testing.T) wazero.CompiledModule {
+		t.Helper()
+		cm, err := rt.CompileModule(ctx, []byte("\x00asm\x01\x00\x00\x00"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm
+	}
+	key := func(b byte) compiledKey { return compiledKey{sum: [32]byte{b}, instrumented: true} }
+
+	c := newCompiledCache(1)
+	a := c.put(ctx, key(1), compile(t))
+	if got, ok := c.get(key(1)); !ok || got != a {
+		t.Fatal("get after put missed")
+	}
+	c.put(ctx, key(2), compile(t))
+	if n := c.len(); n != 2 {
+		t.Fatalf("%d entries, want 2: both are in use", n)
+	}
+	// key 1 has two references (put, get); drop both: it becomes the
+	// least recently used idle entry beyond max and is closed.
+	_ = c.release(ctx, key(1))
+	if c.len() != 2 {
+		t.Fatal("an entry still referenced was dropped")
+	}
+	_ = c.release(ctx, key(1))
+	if _, ok := c.get(key(1)); ok {
+		t.Fatal("unused entry beyond max was kept")
+	}
+	_ = c.release(ctx, key(2))
+	if _, ok := c.get(key(2)); !ok {
+		t.Fatal("the most recent unused entry should be kept (max 1)")
+	}
+	dup := compile(t)
+	if got := c.put(ctx, key(2), dup); got == dup {
+		t.Fatal("put of cached code should return the cached module")
+	}
+
+	off := newCompiledCache(-1)
+	off.put(ctx, key(3), compile(t))
+	_ = off.release(ctx, key(3))
+	if off.len() != 0 {
+		t.Fatal("with max < 0, a released module must be closed at once")
+	}
+}
+
+// TestReloadFromMemory checks that loading a file the runtime has loaded
+// before reuses its compiled code and still validates it as a new Module.
+func TestReloadFromMemory(t *testing.T) {
+	ctx := context.Background()
+	r := newTestRuntime(t, Options{})
+	m1 := loadTest(t, r, helloDir, "")
+	m2 := loadTest(t, r, helloDir, "")
+	if m1.compiled != m2.compiled {
+		t.Fatal("second load of the same file compiled it again")
+	}
+	if err := m1.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m2.Plan(ctx, screenReq("hello", 1)); err != nil {
+		t.Fatalf("Plan on the second module after the first closed: %v", err)
+	}
+}
