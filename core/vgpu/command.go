@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/ring"
+
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -28,6 +30,11 @@ type command struct {
 	// Set when admitted.
 	lent     bool
 	estimate time.Duration
+
+	// Set by the consumer: the fetched descriptor, then the outcome.
+	rc     ring.Command
+	cost   time.Duration
+	runErr error
 
 	mu       sync.Mutex
 	emit     func(*cpv1.InferChunk) error

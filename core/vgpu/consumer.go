@@ -2,52 +2,105 @@ package vgpu
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/ring"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
-// consume is a slice's ring consumer: it takes admitted commands in
+// consume is a slice's ring consumer: it fetches admitted commands in
 // batches and runs them on the adapters, until the ring closes.
 func (g *Gateway) consume(s *slice) {
-	buf := make([]*command, 0, g.opts.MaxBatch)
+	rbuf := make([]ring.Command, g.opts.MaxBatch)
+	cbuf := make([]*command, 0, g.opts.MaxBatch)
 	for {
-		batch, ok := s.ring.receive(buf[:0], g.opts.MaxBatch)
+		batch, rcs, err := s.ring.fetch(context.Background(), rbuf, cbuf[:0])
+		if err != nil {
+			if !errors.Is(err, ring.ErrClosed) {
+				g.log.Error("vgpu: slice consumer stopped", "slice", s.cfg.Name, "error", err)
+			}
+			return
+		}
+		for i, c := range batch {
+			if c == nil {
+				// Only a bug gets here: every submitted id is in the table.
+				g.log.Error("vgpu: fetched a ring command with no request", "slice", s.cfg.Name, "id", rcs[i].ID)
+				g.ringDone(s, rcs[i], errors.New("vgpu: no request for this command"))
+				continue
+			}
+			c.rc = rcs[i]
+		}
 		for len(batch) > 0 {
-			model := batch[0].model
+			var model string
+			for _, c := range batch {
+				if c != nil {
+					model = c.model
+					break
+				}
+			}
 			group := make([]*command, 0, len(batch))
 			rest := batch[:0]
 			for _, c := range batch {
-				if c.model == model {
+				switch {
+				case c == nil:
+				case c.model == model:
 					group = append(group, c)
-				} else {
+				default:
 					rest = append(rest, c)
 				}
 			}
 			batch = rest
-			g.start(model, group)
-		}
-		if !ok {
-			return
+			if len(group) > 0 {
+				g.start(s, model, group)
+			}
 		}
 	}
+}
+
+// ringDone completes a fetched command on its slice's ring.
+func (g *Gateway) ringDone(s *slice, rc ring.Command, err error) {
+	if cerr := s.ring.done(rc, err); cerr != nil {
+		g.log.Error("vgpu: completing a ring command", "slice", s.cfg.Name, "error", cerr)
+	}
+}
+
+// finish records a command's outcome and completes it on the ring.
+func (g *Gateway) finishRun(s *slice, c *command, cost time.Duration, err error) {
+	c.mu.Lock()
+	c.cost, c.runErr = cost, err
+	c.mu.Unlock()
+	g.ringDone(s, c.rc, err)
+}
+
+// reaped is a completion taken off a slice's completion ring.
+func (g *Gateway) reaped(c *command, comp ring.Completion) {
+	c.mu.Lock()
+	cost, err := c.cost, c.runErr
+	c.mu.Unlock()
+	if err == nil {
+		// The adapter never answered: the ring closed or lost its
+		// consumer first.
+		err = comp.Err()
+	}
+	g.complete(c, cost, err)
 }
 
 // start runs a group of commands for one model. An adapter that takes
 // batches gets the group as one batch, and the consumer waits for it, so
 // the commands admitted meanwhile make up the next batch; other adapters
 // get each command on its own, concurrently.
-func (g *Gateway) start(model string, group []*command) {
+func (g *Gateway) start(s *slice, model string, group []*command) {
 	if bi, ok := g.adapters.(BatchInferer); ok && batching(g.adapters.Capabilities(model)) {
-		g.runBatch(bi, model, group)
+		g.runBatch(s, bi, model, group)
 		return
 	}
 	for _, c := range group {
 		g.wg.Add(1)
 		go func() {
 			defer g.wg.Done()
-			g.run(c)
+			g.run(s, c)
 		}()
 	}
 }
@@ -67,7 +120,7 @@ func (m *meter) see(ch *cpv1.InferChunk) {
 }
 
 // run runs one command on its adapter and completes it.
-func (g *Gateway) run(c *command) {
+func (g *Gateway) run(s *slice, c *command) {
 	var m meter
 	start := g.clock.Now()
 	err := g.adapters.Infer(c.ctx, c.model, c.req, func(ch *cpv1.InferChunk) error {
@@ -77,12 +130,12 @@ func (g *Gateway) run(c *command) {
 	if !m.reported {
 		m.gpu = g.clock.Now().Sub(start)
 	}
-	g.complete(c, m.gpu, err)
+	g.finishRun(s, c, m.gpu, err)
 }
 
 // runBatch runs a group on a batching adapter in one call. Commands whose
 // adapter reports no GPU time share the batch's wall time equally.
-func (g *Gateway) runBatch(bi BatchInferer, model string, group []*command) {
+func (g *Gateway) runBatch(s *slice, bi BatchInferer, model string, group []*command) {
 	meters := make([]meter, len(group))
 	items := make([]BatchItem, len(group))
 	for i, c := range group {
@@ -105,7 +158,7 @@ func (g *Gateway) runBatch(bi BatchInferer, model string, group []*command) {
 		if !meters[i].reported {
 			cost = share
 		}
-		g.complete(c, cost, err)
+		g.finishRun(s, c, cost, err)
 	}
 }
 

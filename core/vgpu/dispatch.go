@@ -3,6 +3,7 @@ package vgpu
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -115,7 +116,16 @@ func (g *Gateway) pumpLocked() {
 		}
 		best.inFlight++
 		g.inFlight++
-		best.ring.submit(c)
+		if err := best.ring.submit(c, best.id, g.modelID(c.model)); err != nil {
+			// Only a bug gets here: the ring has a tag for every slot.
+			g.log.Error("vgpu: ring submit failed", "slice", best.cfg.Name, "error", err)
+			best.budget.charge(0, c.estimate, c.lent)
+			best.inFlight--
+			g.inFlight--
+			best.active[c.model]--
+			best.failed++
+			go c.finish(fmt.Errorf("infer %s: %w", c.model, err))
+		}
 	}
 }
 
@@ -141,7 +151,17 @@ func (g *Gateway) complete(c *command, cost time.Duration, err error) {
 	} else {
 		s.completed++
 	}
+	var retire *slice
+	if s.removed && s.inFlight == 0 {
+		retire = s
+		g.retired = slices.DeleteFunc(g.retired, func(r *slice) bool { return r == s })
+	}
 	g.pumpLocked()
 	g.mu.Unlock()
 	c.finish(err)
+	if retire != nil {
+		if err := retire.ring.close(); err != nil {
+			g.log.Warn("vgpu: closing the ring of a removed slice", "slice", retire.cfg.Name, "error", err)
+		}
+	}
 }

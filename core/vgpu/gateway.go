@@ -11,6 +11,7 @@ import (
 
 	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/ring"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -73,14 +74,18 @@ type Gateway struct {
 	cached   *cache.Models
 	epoch    time.Time
 
-	mu       sync.Mutex
-	cfg      config.VGPUConfig
-	slices   []*slice
-	inFlight int
-	nextID   uint64
-	closed   bool
-	estimate map[string]time.Duration // GPU time per command, per model
-	wg       sync.WaitGroup           // consumers
+	mu        sync.Mutex
+	cfg       config.VGPUConfig
+	slices    []*slice
+	inFlight  int
+	nextID    uint64
+	closed    bool
+	retired   []*slice                 // removed by SetConfig, ring still open
+	estimate  map[string]time.Duration // GPU time per command, per model
+	modelIDs  map[string]uint32
+	nextSlice uint32
+	wait      ring.WaitMode
+	wg        sync.WaitGroup // consumers, reapers and adapter calls
 }
 
 // New builds a gateway over opts.Adapters with the slices of opts.Config
@@ -101,6 +106,10 @@ func New(opts Options) (*Gateway, error) {
 	if opts.MaxQueue <= 0 {
 		opts.MaxQueue = DefaultMaxQueue
 	}
+	wait, err := ring.ParseWaitMode(opts.Config.Wait)
+	if err != nil {
+		return nil, fmt.Errorf("vgpu: %w", err)
+	}
 	if opts.Clock == nil {
 		opts.Clock = wallClock{}
 	}
@@ -115,10 +124,17 @@ func New(opts Options) (*Gateway, error) {
 		epoch:    opts.Clock.Now(),
 		cfg:      opts.Config,
 		estimate: map[string]time.Duration{},
+		modelIDs: map[string]uint32{},
+		wait:     wait,
 	}
 	g.cached = cache.NewModels(inner{g}, opts.Cache, opts.Logger)
 	for _, sc := range opts.Config.Slices {
-		g.slices = append(g.slices, g.newSlice(sc, 0))
+		s, err := g.newSlice(sc, 0)
+		if err != nil {
+			g.Close(context.Background())
+			return nil, err
+		}
+		g.slices = append(g.slices, s)
 	}
 	return g, nil
 }
@@ -156,22 +172,42 @@ func (g *Gateway) periodIndex(now time.Time) int64 {
 	return int64(now.Sub(g.epoch) / g.cfg.Period)
 }
 
-// newSlice makes a slice and starts its consumer.
-func (g *Gateway) newSlice(sc config.SliceConfig, idx int64) *slice {
+// newSlice makes a slice and starts its ring's consumer and reaper.
+func (g *Gateway) newSlice(sc config.SliceConfig, idx int64) (*slice, error) {
+	l, err := newLane(laneEntries(g.cfg.RingEntries, g.opts.MaxInFlight), g.wait)
+	if err != nil {
+		return nil, fmt.Errorf("vgpu: ring of slice %s: %w", sc.Name, err)
+	}
+	g.nextSlice++
 	s := &slice{
+		id:      g.nextSlice,
 		cfg:     sc,
 		created: g.clock.Now(),
 		budget:  newBudget(sc.ComputePercent, g.cfg.Period, idx),
 		models:  map[string]*loadedModel{},
 		active:  map[string]int{},
+		ring:    l,
 	}
-	s.ring = newLane(max(g.cfg.RingEntries, g.opts.MaxInFlight))
-	g.wg.Add(1)
+	g.wg.Add(2)
 	go func() {
 		defer g.wg.Done()
 		g.consume(s)
 	}()
-	return s
+	go func() {
+		defer g.wg.Done()
+		l.reap(g.reaped)
+	}()
+	return s, nil
+}
+
+// modelID numbers model names for ring descriptors. Call with g.mu held.
+func (g *Gateway) modelID(name string) uint32 {
+	id, ok := g.modelIDs[name]
+	if !ok {
+		id = uint32(len(g.modelIDs) + 1)
+		g.modelIDs[name] = id
+	}
+	return id
 }
 
 // Infer runs req on the model plugin name: from the inference cache when it
@@ -230,7 +266,8 @@ func (g *Gateway) Slices() []SliceStatus {
 }
 
 // Close fails the queued commands with ErrClosed, waits (bounded by ctx)
-// for those running, and stops the consumers. Loaded models stay loaded
+// for those running, then closes the rings (failing what still runs with
+// the ring's ErrClosed) and stops the consumers. Loaded models stay loaded
 // in their adapters.
 func (g *Gateway) Close(ctx context.Context) error {
 	g.mu.Lock()
@@ -246,11 +283,36 @@ func (g *Gateway) Close(ctx context.Context) error {
 			s.active[c.model]--
 			queued = append(queued, c)
 		}
-		s.ring.close()
 	}
 	g.mu.Unlock()
 	for _, c := range queued {
 		c.finish(fmt.Errorf("infer %s: %w", c.model, ErrClosed))
+	}
+	var err error
+	for {
+		g.mu.Lock()
+		n := g.inFlight
+		g.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if ctx.Err() != nil {
+			err = fmt.Errorf("close vgpu gateway: %d commands still running: %w", n, ctx.Err())
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	g.mu.Lock()
+	all := append([]*slice(nil), g.slices...)
+	all = append(all, g.retired...)
+	g.mu.Unlock()
+	for _, s := range all {
+		if cerr := s.ring.close(); cerr != nil {
+			g.log.Warn("vgpu: closing a slice ring", "slice", s.cfg.Name, "error", cerr)
+		}
+	}
+	if err != nil {
+		return err
 	}
 	done := make(chan struct{})
 	go func() { g.wg.Wait(); close(done) }()
@@ -258,7 +320,7 @@ func (g *Gateway) Close(ctx context.Context) error {
 	case <-done:
 		return nil
 	case <-ctx.Done():
-		return fmt.Errorf("close vgpu gateway: commands still running: %w", ctx.Err())
+		return fmt.Errorf("close vgpu gateway: adapter calls still running: %w", ctx.Err())
 	}
 }
 

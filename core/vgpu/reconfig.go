@@ -43,7 +43,17 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 	for _, sc := range cfg.Slices {
 		s := byName[sc.Name]
 		if s == nil {
-			next = append(next, g.newSlice(sc, idx))
+			ns, err := g.newSlice(sc, idx)
+			if err != nil {
+				for _, made := range next {
+					if !slices.Contains(g.slices, made) {
+						made.ring.close()
+					}
+				}
+				g.mu.Unlock()
+				return fmt.Errorf("vgpu reconfigure: %w", err)
+			}
+			next = append(next, ns)
 			continue
 		}
 		delete(byName, sc.Name)
@@ -57,6 +67,7 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 	}
 	g.slices = next
 	var failed []*command
+	var retire []*slice
 	var errs []error
 	for _, old := range byName {
 		old.removed = true
@@ -76,12 +87,21 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 			to.active[c.model]++
 			to.queue.push(c)
 		}
-		old.ring.close()
+		if old.inFlight == 0 {
+			retire = append(retire, old)
+		} else {
+			g.retired = append(g.retired, old)
+		}
 	}
 	g.pumpLocked()
 	g.mu.Unlock()
 	for i, c := range failed {
 		c.finish(errs[i])
+	}
+	for _, s := range retire {
+		if err := s.ring.close(); err != nil {
+			g.log.Warn("vgpu: closing the ring of a removed slice", "slice", s.cfg.Name, "error", err)
+		}
 	}
 	return nil
 }

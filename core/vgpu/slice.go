@@ -13,6 +13,7 @@ import (
 // slice is one configured slice with its memory, budget, queue and ring.
 // Every field is guarded by Gateway.mu.
 type slice struct {
+	id      uint32 // in ring descriptors
 	cfg     config.SliceConfig
 	created time.Time
 	budget  budget
