@@ -3,6 +3,7 @@ package sched
 import (
 	"container/heap"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -66,22 +67,31 @@ func (s *Scheduler) canDegradeLocked(t *Task) bool {
 }
 
 // slotsLocked is when each device is next free, from the running tasks'
-// predicted ends (a task past its prediction is given one more step).
-func (s *Scheduler) slotsLocked(now time.Time) (slotHeap, error) {
+// predicted ends (a task past its prediction is given one more step),
+// keeping only the k earliest: a projection that places k tasks never
+// reaches the others.
+func (s *Scheduler) slotsLocked(now time.Time, k int) (slotHeap, error) {
 	n := s.devs.Capacity()
 	if n <= 0 && len(s.running) == 0 {
 		return nil, fmt.Errorf("no device serves tasks")
 	}
 	h := s.heap[:0]
-	for _, r := range s.running {
-		end := r.d.Started.Add(r.est)
-		if !end.After(now) {
-			end = now.Add(s.stepTimeLocked(r.tier))
-		}
-		h = append(h, end)
-	}
-	for i := len(s.running); i < n; i++ {
+	free := n - len(s.running)
+	for i := 0; i < free && i < k; i++ {
 		h = append(h, now)
+	}
+	if len(h) < k {
+		ends := s.ends[:0]
+		for _, r := range s.running {
+			end := r.d.Started.Add(r.est)
+			if !end.After(now) {
+				end = now.Add(s.stepTimeLocked(r.tier))
+			}
+			ends = append(ends, end)
+		}
+		slices.SortFunc(ends, time.Time.Compare)
+		h = append(h, ends[:min(len(ends), k-len(h))]...)
+		s.ends = ends
 	}
 	heap.Init(&h)
 	s.heap = h
@@ -95,7 +105,7 @@ func (s *Scheduler) slotsLocked(now time.Time) (slotHeap, error) {
 // it would finish and why.
 func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 	pos := s.positionLocked(e)
-	h, err := s.slotsLocked(now)
+	h, err := s.slotsLocked(now, len(s.q)+1)
 	if err != nil {
 		return &RejectError{TaskID: e.t.ID, Deadline: e.t.Deadline, Estimate: time.Time{},
 			Reason: fmt.Sprintf("deadline in %s cannot be met: %v", e.t.Deadline.Sub(now).Round(time.Millisecond), err)}
@@ -180,7 +190,7 @@ func (s *Scheduler) replanLocked(now time.Time) {
 	if !s.cfg.Degrade || len(s.q) == 0 {
 		return
 	}
-	h, err := s.slotsLocked(now)
+	h, err := s.slotsLocked(now, len(s.q))
 	if err != nil {
 		return
 	}

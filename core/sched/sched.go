@@ -88,7 +88,8 @@ type Scheduler struct {
 	seq        uint64
 	lastReplan time.Time
 	stats      Stats
-	heap       slotHeap // scratch for projections
+	heap       slotHeap    // scratch for projections
+	ends       []time.Time // scratch for projections
 }
 
 // New returns a scheduler; call Run (or DispatchNow) to dispatch.
