@@ -90,6 +90,19 @@ func runNode(t testing.TB, n *Node, h Handler) {
 	})
 }
 
+// startCluster starts n JetStream servers on 127.0.0.1 until cleanup.
+func startCluster(t testing.TB, n int) *LocalCluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := StartLocalCluster(ctx, t.TempDir(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Shutdown)
+	return c
+}
+
 // waitFor polls f until it returns nil or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, f func() error) {
 	t.Helper()

@@ -228,14 +228,26 @@ func (n *Node) replicas() int {
 func (n *Node) setup(ctx context.Context) error {
 	r := n.replicas()
 	var err error
-	step := func(what string, f func() error) {
-		if err == nil {
-			if e := f(); e != nil {
-				err = fmt.Errorf("cluster: create %s: %w", what, e)
+	// A cluster that has just elected its leader (or is electing a new
+	// one) may time out or answer no responders: each step is retried
+	// until ctx ends.
+	step := func(what string, f func(ctx context.Context) error) {
+		for attempt := 1; err == nil; attempt++ {
+			actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			e := f(actx)
+			cancel()
+			if e == nil {
+				return
 			}
+			if ctx.Err() != nil || !retryable(e) {
+				err = fmt.Errorf("cluster: create %s: %w", what, e)
+				return
+			}
+			n.log.Warn("cluster setup: retrying", "step", what, "attempt", attempt, "err", e)
+			sleepCtx(ctx, time.Duration(min(attempt, 10))*100*time.Millisecond)
 		}
 	}
-	step(streamTasks, func() (e error) {
+	step(streamTasks, func(ctx context.Context) (e error) {
 		n.tasks, e = n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: streamTasks, Subjects: []string{subjTasks + ".>"}, Retention: jetstream.WorkQueuePolicy,
 			Storage: jetstream.FileStorage, Replicas: r, Duplicates: 2 * time.Minute,
@@ -243,7 +255,7 @@ func (n *Node) setup(ctx context.Context) error {
 		})
 		return e
 	})
-	step(consumerWorkers, func() (e error) {
+	step(consumerWorkers, func(ctx context.Context) (e error) {
 		n.workers, e = n.js.CreateOrUpdateConsumer(ctx, streamTasks, jetstream.ConsumerConfig{
 			Durable: consumerWorkers, AckPolicy: jetstream.AckExplicitPolicy, AckWait: n.opts.AckWait,
 			MaxAckPending: -1, MaxDeliver: -1, FilterSubject: subjTasks + ".>", Replicas: r,
@@ -251,7 +263,7 @@ func (n *Node) setup(ctx context.Context) error {
 		})
 		return e
 	})
-	step(streamEvents, func() (e error) {
+	step(streamEvents, func(ctx context.Context) (e error) {
 		_, e = n.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: streamEvents, Subjects: []string{subjEvents + ".>"}, Retention: jetstream.LimitsPolicy,
 			Storage: jetstream.FileStorage, Replicas: r, MaxAge: n.opts.EventsMaxAge, Discard: jetstream.DiscardOld,
@@ -259,8 +271,8 @@ func (n *Node) setup(ctx context.Context) error {
 		})
 		return e
 	})
-	kv := func(dst *jetstream.KeyValue, bucket string, ttl time.Duration) func() error {
-		return func() (e error) {
+	kv := func(dst *jetstream.KeyValue, bucket string, ttl time.Duration) func(context.Context) error {
+		return func(ctx context.Context) (e error) {
 			*dst, e = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 				Bucket: bucket, History: 1, TTL: ttl, Storage: jetstream.FileStorage, Replicas: r,
 			})
@@ -271,7 +283,7 @@ func (n *Node) setup(ctx context.Context) error {
 	step(bucketNodes, kv(&n.nodes, bucketNodes, n.opts.DeviceTTL))
 	step(bucketDone, kv(&n.done, bucketDone, n.opts.CompletionTTL))
 	step(bucketProgress, kv(&n.progress, bucketProgress, n.opts.CompletionTTL))
-	step(bucketPlugins, func() (e error) {
+	step(bucketPlugins, func(ctx context.Context) (e error) {
 		n.plugins, e = n.js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 			Bucket: bucketPlugins, Storage: jetstream.FileStorage, Replicas: r,
 			Description: "cloudphone plugins pushed to every node",
@@ -279,6 +291,13 @@ func (n *Node) setup(ctx context.Context) error {
 		return e
 	})
 	return err
+}
+
+// retryable reports whether a JetStream API error may pass by itself.
+func retryable(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, jetstream.ErrJetStreamNotEnabled) || errors.Is(err, nats.ErrConnectionReconnecting)
 }
 
 // ID is the node's id.
