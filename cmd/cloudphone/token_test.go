@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"errors"
 	"os"
@@ -11,7 +12,22 @@ import (
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/auth"
+	"github.com/openautoglm/cloudphone/core/store"
 )
+
+// cli runs `cloudphone args…` in-process and returns the last line of
+// stdout, all of stdout, and the error.
+func cli(t *testing.T, args ...string) (last, out string, err error) {
+	t.Helper()
+	root := newRoot()
+	var o, e bytes.Buffer
+	root.SetOut(&o)
+	root.SetErr(&e)
+	root.SetArgs(args)
+	err = root.Execute()
+	lines := strings.Split(strings.TrimSpace(o.String()), "\n")
+	return lines[len(lines)-1], o.String(), err
+}
 
 // tokenCreate runs `cloudphone token create args…` in-process and returns
 // the last line of stdout and stderr.
@@ -123,5 +139,55 @@ func TestTokenCreateRefuses(t *testing.T) {
 	if _, _, err := tokenCreate(t, "--role", "admin", "--tenant", "acme", "--data-dir", dir); err == nil ||
 		!strings.Contains(err.Error(), "corrupt") {
 		t.Fatalf("corrupt key: %v", err)
+	}
+}
+
+// TestTokenAPIKey manages keys from the CLI while another store handle on
+// the same directory (a running server's) authenticates with them.
+func TestTokenAPIKey(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, store.Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	b := auth.NewStoreBackend(st)
+	a, err := auth.New(auth.Options{DataDir: dir, APIKeys: b, APIKeyCacheTTL: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+
+	key, _, err := cli(t, "token", "apikey", "create", "--role", "operator", "--tenant", "acme", "--subject", "nightly", "--data-dir", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Credential(ctx, key)
+	if err != nil || p.Kind != auth.KindAPIKey || p.Role != auth.RoleOperator || p.Tenant != "acme" || p.Subject != "nightly" {
+		t.Fatalf("server sees %+v, %v", p, err)
+	}
+	_, out, err := cli(t, "token", "apikey", "list", "--data-dir", dir)
+	if err != nil || !strings.Contains(out, auth.HashAPIKey(key)) || strings.Contains(out, key) || !strings.Contains(out, "nightly") {
+		t.Fatalf("list: %v\n%s", err, out)
+	}
+	if _, _, err := cli(t, "token", "apikey", "revoke", key, "--data-dir", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Credential(ctx, key); !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("revoked key: %v", err)
+	}
+	if _, _, err := cli(t, "token", "apikey", "revoke", strings.Repeat("0", 64), "--data-dir", dir); err == nil {
+		t.Fatal("revoked an unknown key")
+	}
+	if _, _, err := cli(t, "token", "apikey", "create", "--role", "root", "--tenant", "acme", "--subject", "x", "--data-dir", dir); err == nil {
+		t.Fatal("created a key with an unknown role")
+	}
+	rows, _, err := st.ListAudit(ctx, store.AuditFilter{Action: string(auth.ActAPIKeysManage)})
+	if err != nil || len(rows) != 2 || rows[0].Tenant != "acme" || !strings.HasPrefix(rows[0].Actor, "cli") {
+		t.Fatalf("audit rows %+v, %v", rows, err)
+	}
+	if err := st.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
