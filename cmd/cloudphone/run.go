@@ -29,6 +29,7 @@ type runFlags struct {
 	deadline                        time.Duration
 	asJSON                          bool
 	wait, deviceWait                time.Duration
+	server, token                   string
 }
 
 // planners maps --planner short names onto plugin names.
@@ -46,8 +47,13 @@ instruction, printing every step as it happens. It exits 0 when the task
 succeeds, 1 with the reason otherwise: also when the phone fails mid-task
 and the pool takes the lease back.
 
+With --server it submits to a running server instead (POST /api/v1/run)
+and follows the task's event stream, printing the same steps; the token
+comes from --token or CLOUDPHONE_TOKEN.
+
   cloudphone run "打开设置然后打开飞行模式"
-  cloudphone run --json "open WeChat and send 张三 a message saying hi"`,
+  cloudphone run --json "open WeChat and send 张三 a message saying hi"
+  cloudphone run --server http://127.0.0.1:8080 --token "$TOKEN" "打开设置"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTask(cmd.Context(), g, cmd, f, args[0])
@@ -65,6 +71,8 @@ and the pool takes the lease back.
 	fl.BoolVar(&f.asJSON, "json", false, "print one JSON event per line")
 	fl.DurationVar(&f.wait, "plugin-wait", 60*time.Second, "how long to wait for the plugins to load")
 	fl.DurationVar(&f.deviceWait, "device-wait", 60*time.Second, "how long to wait for a free device")
+	fl.StringVar(&f.server, "server", "", "submit to the server at this URL instead of running in-process")
+	fl.StringVar(&f.token, "token", "", "bearer token for --server (default $CLOUDPHONE_TOKEN)")
 	addNodeFlags(cmd)
 	return cmd
 }
@@ -81,6 +89,9 @@ func runTask(ctx context.Context, g *globals, cmd *cobra.Command, f *runFlags, i
 	}
 	if f.modelPlugin == "" && planner == "planner-autoglm" {
 		f.modelPlugin = "model-openai"
+	}
+	if f.server != "" {
+		return remoteRun(ctx, f, instruction)
 	}
 	env, err := runEnv(g, cmd)
 	if err != nil {

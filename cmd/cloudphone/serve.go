@@ -26,11 +26,16 @@ func addNodeFlags(cmd *cobra.Command) {
 func newServeCmd(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run a node: plugin host, plugin directory watcher, HTTP API",
+		Short: "Run a node: plugins, device pool, scheduler, task service, HTTP API",
 		Long: `serve loads every plugin in the plugin directory, watches it (a changed file
 is validated and hot-swapped with no failed calls; a bad one is rejected
-while the old version keeps serving), and serves the HTTP API:
-GET /healthz and GET /api/v1/plugins.`,
+while the old version keeps serving), opens the task store in the data
+directory (tasks left queued by a previous run are queued again, tasks it
+left running are marked interrupted), and serves the HTTP API (docs/api.md):
+POST /api/v1/run, GET /api/v1/tasks/{id}/events (SSE), devices, plugins,
+slices, /healthz, /readyz, /metrics. Every API route but the health probes
+needs a token (cloudphone token create). On SIGINT/SIGTERM it stops
+gracefully: running tasks end as interrupted (reason server_stopped).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), g, cmd)
@@ -43,7 +48,7 @@ GET /healthz and GET /api/v1/plugins.`,
 func serve(ctx context.Context, g *globals, cmd *cobra.Command) error {
 	log := g.logger()
 	n, err := node.New(ctx, node.Options{ConfigFile: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys,
-		Logger: log, Level: &g.level})
+		Logger: log, Level: &g.level, Server: true})
 	if err != nil {
 		return err
 	}
@@ -52,8 +57,8 @@ func serve(ctx context.Context, g *globals, cmd *cobra.Command) error {
 		return err
 	}
 	cfg := n.Config()
-	log.Info("cloudphone serving", "api", "http://"+n.Addr().String(), "plugins_dir", cfg.Plugins.Dir,
-		"data_dir", cfg.Data.Dir, "plugins", len(n.Host.Status()))
-	fmt.Fprintf(os.Stderr, "serving on http://%s (Ctrl-C to stop)\n", n.Addr())
+	log.Info("cloudphone serving", "api", n.URL(), "plugins_dir", cfg.Plugins.Dir,
+		"data_dir", cfg.Data.Dir, "plugins", len(n.Host.Status()), "auth", !cfg.API.Auth.Disabled)
+	fmt.Fprintf(os.Stderr, "serving on %s (Ctrl-C to stop)\n", n.URL())
 	return n.Serve(ctx)
 }

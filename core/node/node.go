@@ -14,12 +14,17 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
 	"github.com/openautoglm/cloudphone/core/pool"
+	"github.com/openautoglm/cloudphone/core/sched"
+	"github.com/openautoglm/cloudphone/core/store"
+	"github.com/openautoglm/cloudphone/core/tasks"
+	"github.com/openautoglm/cloudphone/core/vgpu"
 )
 
 // Options say where a Node's config comes from.
@@ -36,6 +41,12 @@ type Options struct {
 	// Env is the environment the config reads CLOUDPHONE_ variables from
 	// (default os.Environ()).
 	Env []string
+	// Server builds the server side too: the store in data.dir, auth,
+	// the vGPU gateway, the scheduler and the task service (`cloudphone
+	// serve`). Without it a node is only the runtime (plugins, pool,
+	// models) for in-process commands such as `cloudphone run`, which so
+	// never touch a server's data in the same data.dir.
+	Server bool
 }
 
 // Node is one running cloudphone node.
@@ -44,6 +55,17 @@ type Node struct {
 	// Pool lends the devices of the enabled backends (devices.backends).
 	Pool *pool.Pool
 	API  *api.Server
+	// Store keeps tasks, events, screenshots, API keys and the audit log
+	// under data.dir.
+	Store *store.Store
+	// Auth authenticates API callers and signs tokens (key in data.dir).
+	Auth *auth.Authenticator
+	// Gateway is the vGPU model gateway tasks infer through (nil when
+	// vgpu.slices is empty: then Models()).
+	Gateway *vgpu.Gateway
+	// Tasks runs submitted tasks; Sched admits and dispatches them.
+	Tasks *tasks.Service
+	Sched *sched.Scheduler
 
 	models   *cache.Models
 	log      *slog.Logger
@@ -54,6 +76,8 @@ type Node struct {
 	closers  []func(context.Context) error
 	stopping context.CancelFunc
 	level    *slog.LevelVar
+	// readyState is what /readyz reports.
+	readyState readiness
 }
 
 // New loads the config and builds the node's services; nothing is served
@@ -131,7 +155,14 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 	n.Pool = p
 	// The pool closes (telling lease holders) before the host.
 	n.closers = append(n.closers, func(context.Context) error { return p.Close() })
-	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Logger: log}
+	if !opts.Server {
+		n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Backends: n.Host, Logger: log}
+		return n, nil
+	}
+	if err := n.services(ctx, cfg, inf, log); err != nil {
+		n.Close(ctx)
+		return nil, err
+	}
 	return n, nil
 }
 
@@ -174,8 +205,9 @@ func inferenceOptions(c config.CacheConfig) cache.InferenceOptions {
 	return cache.InferenceOptions{MaxBytes: int64(c.InferenceMaxMiB) << 20, TTL: c.InferenceTTL}
 }
 
-// Start loads the plugin directory, starts watching it and binds the API
-// listener (when listen is true). Plugins that fail to load are reported
+// Start loads the plugin directory, starts watching it, recovers the
+// store's unfinished tasks, starts dispatching, and binds the API listener
+// (when listen is true). Plugins that fail to load are reported
 // and do not stop the node.
 func (n *Node) Start(ctx context.Context, listen bool) error {
 	cfg := n.Config()
@@ -189,6 +221,11 @@ func (n *Node) Start(ctx context.Context, listen bool) error {
 	}
 	n.watch = w
 	n.closers = append(n.closers, func(context.Context) error { return w.Close() })
+	if n.Tasks != nil {
+		if err := n.startServices(ctx); err != nil {
+			return err
+		}
+	}
 	if listen {
 		addr, err := n.API.Listen(cfg.API.Listen)
 		if err != nil {
@@ -201,6 +238,15 @@ func (n *Node) Start(ctx context.Context, listen bool) error {
 
 // Addr is where the API listens (after Start with listen).
 func (n *Node) Addr() net.Addr { return n.apiAddr }
+
+// URL is the API's base URL (after Start with listen): https when api.tls
+// is configured.
+func (n *Node) URL() string {
+	if n.API.TLS != nil {
+		return "https://" + n.apiAddr.String()
+	}
+	return "http://" + n.apiAddr.String()
+}
 
 // Serve serves the API until ctx ends.
 func (n *Node) Serve(ctx context.Context) error { return n.API.Serve(ctx) }

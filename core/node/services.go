@@ -1,0 +1,125 @@
+package node
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/auth"
+	"github.com/openautoglm/cloudphone/core/cache"
+	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/sched"
+	"github.com/openautoglm/cloudphone/core/store"
+	"github.com/openautoglm/cloudphone/core/tasks"
+	"github.com/openautoglm/cloudphone/core/vgpu"
+)
+
+// services builds the server side of a node after the pool: the store
+// (data.dir), the authenticator, the vGPU model gateway, the task service
+// and its scheduler, and the API over them.
+func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Inference, log *slog.Logger) error {
+	st, err := store.Open(ctx, store.Options{Dir: cfg.Data.Dir, StepRetention: cfg.Data.StepRetention,
+		ScreenshotRetention: cfg.Data.ScreenshotRetention, Logger: log})
+	if err != nil {
+		return err
+	}
+	n.Store = st
+	n.closers = append(n.closers, func(context.Context) error { return st.Close() })
+
+	au, err := auth.New(auth.Options{DataDir: cfg.Data.Dir, Disabled: cfg.API.Auth.Disabled, TokenTTL: cfg.API.Auth.TokenTTL,
+		APIKeys: apiKeyStore{st}, Audit: auditLog{st}, Logger: log})
+	if err != nil {
+		return err
+	}
+	n.Auth = au
+	n.closers = append(n.closers, func(context.Context) error { au.Close(); return nil })
+
+	var models agent.Models = n.models
+	if len(cfg.VGPU.Slices) > 0 {
+		gw, err := vgpu.New(vgpu.Options{Config: cfg.VGPU, Adapters: vgpu.HostAdapters(n.Host), Cache: inf, Logger: log})
+		if err != nil {
+			return err
+		}
+		gw.Cache().SetEnabled(cfg.Cache.Enabled)
+		n.Gateway = gw
+		models = gw
+		n.closers = append(n.closers, gw.Close)
+	}
+
+	svc, err := tasks.New(tasks.Options{Store: st, Planners: n.Host, Models: models, Screenshots: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	n.Tasks = svc
+	sc, err := sched.New(sched.Options{Config: cfg.Sched, Devices: &sched.PoolDevices{Pool: n.Pool},
+		Run: sched.PoolRun(svc.Dispatch), Logger: log})
+	if err != nil {
+		return err
+	}
+	n.Sched = sc
+	// The task service closes (interrupting running tasks, recording
+	// them) before the gateway, the pool and the store it uses.
+	n.closers = append(n.closers, svc.Close)
+
+	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Backends: n.Host, Tasks: svc, Auth: au.Middleware,
+		Audit:        api.AuditHandler(st),
+		MaxBodyBytes: int64(cfg.API.MaxBodyKiB) << 10, Ready: n.ready, Logger: log,
+		Extra: map[string]http.Handler{
+			"POST /api/v1/devices/register": au.RegisterHandler(),
+			"GET /api/v1/whoami":            au.WhoAmIHandler(),
+		}}
+	if c := cfg.API.TLS; c.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
+		if err != nil {
+			return fmt.Errorf("api.tls: %w", err)
+		}
+		n.API.TLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	if n.Gateway != nil {
+		gw := n.Gateway
+		n.API.Slices = func() any { return gw.Slices() }
+	}
+	return nil
+}
+
+// startServices recovers the store's unfinished tasks and starts
+// dispatching (after the plugins loaded and the pool synced).
+func (n *Node) startServices(ctx context.Context) error {
+	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() { defer close(done); _ = n.Sched.Run(sctx) }()
+	// The scheduler stops dispatching before the task service closes.
+	n.closers = append(n.closers, func(context.Context) error { cancel(); <-done; return nil })
+	if err := n.Tasks.Start(ctx, n.Sched); err != nil {
+		return err
+	}
+	n.readyState.started.Store(true)
+	return nil
+}
+
+// readiness is what /readyz checks.
+type readiness struct{ started atomic.Bool }
+
+// ready reports whether the node serves tasks: the store is open, the
+// plugin directory was loaded and every enabled device backend was listed
+// at least once.
+func (n *Node) ready() error {
+	if !n.readyState.started.Load() {
+		return errors.New("starting: plugins loading, tasks recovering")
+	}
+	if n.Store == nil {
+		return errors.New("no store")
+	}
+	for _, b := range n.Pool.Backends() {
+		if b.LastSync == nil {
+			return fmt.Errorf("device backend %s not listed yet (%s)", b.Name, b.Status)
+		}
+	}
+	return nil
+}
