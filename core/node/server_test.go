@@ -28,7 +28,7 @@ func serverPlugins(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for src, name := range map[string]string{
-		pluginbuild.GoBinary(t, "../../plugins/device-sim", ""):            "device-sim",
+		pluginbuild.GoBinary(t, "../../plugins/device-sim", ""):           "device-sim",
 		pluginbuild.BuildWasm(t, "../../wasm-modules/planner-intent", ""): "planner-intent.wasm",
 	} {
 		b, err := os.ReadFile(src)
