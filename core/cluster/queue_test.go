@@ -120,3 +120,83 @@ func TestRouting(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestHandOverResumes: a node leaving mid-task gives the task back at once
+// (no ack wait) and the node that takes it over resumes from the last
+// checkpoint.
+func TestHandOverResumes(t *testing.T) {
+	dir := t.TempDir()
+	a := openNode(t, Options{NodeID: "a", DataDir: dir, Listen: "127.0.0.1:0", AckWait: 30 * time.Second})
+	b := openNode(t, Options{NodeID: "b", NATSURL: a.Server().ClientURL(), AckWait: 30 * time.Second})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+
+	checkpointed := make(chan struct{})
+	actx, stopA := context.WithCancel(context.Background())
+	aDone := make(chan error, 1)
+	go func() {
+		aDone <- a.Run(actx, func(ctx context.Context, task Task) error {
+			if err := task.Checkpoint(ctx, []byte("step 3")); err != nil {
+				return err
+			}
+			close(checkpointed)
+			<-ctx.Done() // the node is leaving
+			return ctx.Err()
+		})
+	}()
+	if _, err := a.Submit(ctx, Task{ID: "long"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-checkpointed:
+	case <-ctx.Done():
+		t.Fatal("task never started on a")
+	}
+	stopA()
+	if err := <-aDone; !errors.Is(err, context.Canceled) {
+		t.Fatalf("run returned %v", err)
+	}
+	type start struct {
+		attempt  int
+		progress string
+	}
+	got := make(chan start, 1)
+	runNode(t, b, func(ctx context.Context, task Task) error {
+		got <- start{task.Attempt, string(task.Progress)}
+		return nil
+	})
+	c, err := b.Wait(ctx, "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-got
+	if c.Node != "b" || c.Attempt != 2 || s.attempt != 2 || s.progress != "step 3" {
+		t.Fatalf("completion %+v, handler saw %+v; want attempt 2 on b resuming from \"step 3\"", c, s)
+	}
+	if err := (Task{}).Checkpoint(ctx, nil); err == nil {
+		t.Fatal("checkpoint outside Run accepted")
+	}
+}
+
+// TestDuplicateCompletionDropped: when two attempts of a task both finish
+// (a node thought dead was only slow), the second completion is dropped.
+func TestDuplicateCompletionDropped(t *testing.T) {
+	n := openNode(t, Options{NodeID: "d", DataDir: t.TempDir()})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := Completion{TaskID: "twice", Node: "slow", Attempt: 1, State: StateSucceeded}
+	second := Completion{TaskID: "twice", Node: "d", Attempt: 2, State: StateFailed}
+	for _, tc := range []struct {
+		c     Completion
+		first bool
+	}{{first, true}, {second, false}} {
+		ok, err := n.complete(ctx, tc.c)
+		if err != nil || ok != tc.first {
+			t.Fatalf("complete %+v: %v, %v; want first=%v", tc.c, ok, err, tc.first)
+		}
+	}
+	c, err := n.Completed(ctx, "twice")
+	if err != nil || c.Node != "slow" || c.State != StateSucceeded {
+		t.Fatalf("kept completion %+v, %v; want the first", c, err)
+	}
+}
