@@ -85,7 +85,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
 	if s.isClosed() {
 		return APIKey{}, fmt.Errorf("%s: %w", what, ErrClosed)
 	}
-	k, err := scanAPIKey(s.rdb.QueryRowContext(ctx, "SELECT "+apiKeyCols+" FROM api_keys WHERE hash = ?", hash))
+	k, err := scanAPIKey(s.apiKeyStmt.QueryRowContext(ctx, hash))
 	if err != nil {
 		return APIKey{}, s.readErr(what, err)
 	}

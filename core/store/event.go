@@ -64,7 +64,11 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) (Event, error) {
 		}
 		ev.ScreenshotSHA256, ev.Screenshot = sha, nil
 	}
-	err := s.write(ctx, what, func(tx *sql.Tx) error {
+	var after func()
+	if ev.Kind == KindStep {
+		after = func() { s.tasks.drop(ev.TaskID) } // its step count changed
+	}
+	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
 		if ev.Seq == 0 {
 			if err := tx.QueryRow("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE task_id = ?", ev.TaskID).Scan(&ev.Seq); err != nil {
 				return fmt.Errorf("%s: next seq: %w", what, err)
@@ -90,7 +94,7 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) (Event, error) {
 			}
 		}
 		return nil
-	})
+	}, after)
 	if err != nil {
 		return Event{}, err
 	}
@@ -121,8 +125,7 @@ func (s *Store) Events(ctx context.Context, taskID string, after, limit int) ([]
 	if limit <= 0 {
 		limit = -1 // SQLite: no limit
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT "+eventCols+" FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-		taskID, after, limit)
+	rows, err := s.eventsStmt.QueryContext(ctx, taskID, after, limit)
 	if err != nil {
 		return nil, s.readErr(what, err)
 	}
@@ -148,7 +151,7 @@ func (s *Store) LastSeq(ctx context.Context, taskID string) (int, error) {
 		return 0, fmt.Errorf("%s: %w", what, ErrClosed)
 	}
 	var seq int
-	err := s.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE task_id = ?", taskID).Scan(&seq)
+	err := s.lastSeqStmt.QueryRowContext(ctx, taskID).Scan(&seq)
 	if err != nil {
 		return 0, s.readErr(what, err)
 	}

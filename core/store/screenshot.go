@@ -60,15 +60,16 @@ func (s *Store) PutScreenshot(ctx context.Context, png []byte) (string, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	if err := writeFileAtomic(path, png); err != nil {
+	if err := writeFileAtomic(path, png, now); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
 	return h, nil
 }
 
 // writeFileAtomic writes data to path through a synced temp file renamed
-// into place, then syncs the directory so the rename is durable.
-func writeFileAtomic(path string, data []byte) error {
+// into place, then syncs the directory so the rename is durable. The file's
+// times are set to mtime (the store's clock, which retention counts in).
+func writeFileAtomic(path string, data []byte, mtime time.Time) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
@@ -91,6 +92,9 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	if err := os.Chmod(tmp, 0o640); err != nil {
+		return err
+	}
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {

@@ -76,6 +76,11 @@ type Options struct {
 	// Readers bounds concurrent read connections (default 2×GOMAXPROCS,
 	// at least 4).
 	Readers int
+	// TaskCache bounds the tasks kept in memory for Task (default 65536;
+	// negative: no cache, every Task reads the database). The cache is
+	// written through by this Store's writer, so it assumes no other
+	// process changes tasks in the same database.
+	TaskCache int
 	// NodeID is recorded on tasks this node starts (clusters; default "").
 	NodeID string
 	// Logger (default slog.Default()).
@@ -105,6 +110,11 @@ type Store struct {
 	wdone  chan struct{} // closed when the writer goroutine has exited
 
 	touch touches // throttles API key last-used updates
+	tasks *taskCache
+
+	// Prepared hot reads on rdb (database/sql prepares each once per
+	// connection; parsing is a third of an uncached read's cost).
+	getTaskStmt, eventsStmt, lastSeqStmt, apiKeyStmt *sql.Stmt
 }
 
 // dbFile is the database's file name under Options.Dir.
@@ -146,6 +156,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.rdb.SetMaxOpenConns(opts.Readers)
 	s.rdb.SetMaxIdleConns(opts.Readers)
 	s.rdb.SetConnMaxLifetime(0)
+	if err := s.prepare(ctx); err != nil {
+		s.rdb.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	s.tasks = newTaskCache(opts.TaskCache)
 	go s.runWriter()
 	s.log.Debug("store open", "dir", dir, "sync", string(opts.Sync), "max_batch", opts.MaxBatch)
 	return s, nil
@@ -166,6 +182,9 @@ func withDefaults(o Options) Options {
 	}
 	if o.Readers <= 0 {
 		o.Readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	if o.TaskCache == 0 {
+		o.TaskCache = 1 << 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -205,6 +224,26 @@ func openDB(path string, o Options, readOnly bool) (*sql.DB, error) {
 	return db, nil
 }
 
+// prepare prepares the hot reads.
+func (s *Store) prepare(ctx context.Context) error {
+	for _, p := range []struct {
+		st  **sql.Stmt
+		sql string
+	}{
+		{&s.getTaskStmt, "SELECT " + taskCols + " FROM tasks WHERE id = ?"},
+		{&s.eventsStmt, "SELECT " + eventCols + " FROM events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?"},
+		{&s.lastSeqStmt, "SELECT COALESCE(MAX(seq), 0) FROM events WHERE task_id = ?"},
+		{&s.apiKeyStmt, "SELECT " + apiKeyCols + " FROM api_keys WHERE hash = ?"},
+	} {
+		st, err := s.rdb.PrepareContext(ctx, p.sql)
+		if err != nil {
+			return fmt.Errorf("prepare %q: %w", p.sql, err)
+		}
+		*p.st = st
+	}
+	return nil
+}
+
 // Dir is the store's directory (absolute).
 func (s *Store) Dir() string { return s.dir }
 
@@ -222,6 +261,11 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	<-s.wdone
 	var errs []error
+	for _, st := range []*sql.Stmt{s.getTaskStmt, s.eventsStmt, s.lastSeqStmt, s.apiKeyStmt} {
+		if err := st.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	if err := s.rdb.Close(); err != nil {
 		errs = append(errs, err)
 	}

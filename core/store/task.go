@@ -149,7 +149,7 @@ func (s *Store) CreateTask(ctx context.Context, t Task) (Task, bool, error) {
 	t.StartedAt, t.FinishedAt, t.NodeID, t.Attempt = time.Time{}, time.Time{}, "", 0
 	var stored Task
 	created := false
-	err := s.write(ctx, what, func(tx *sql.Tx) error {
+	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
 		res, err := tx.Exec(`INSERT INTO tasks (id, tenant, instruction, device_id, planner, model, priority, max_steps,
 			deadline, created_by, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO NOTHING`,
@@ -167,7 +167,7 @@ func (s *Store) CreateTask(ctx context.Context, t Task) (Task, bool, error) {
 			return fmt.Errorf("%s: read the existing task: %w", what, err)
 		}
 		return nil
-	})
+	}, func() { s.tasks.set(stored) })
 	if err != nil {
 		return Task{}, false, err
 	}
@@ -179,10 +179,15 @@ func (s *Store) Task(ctx context.Context, id string) (Task, error) {
 	if s.isClosed() {
 		return Task{}, fmt.Errorf("get task %s: %w", id, ErrClosed)
 	}
-	t, err := scanTask(s.rdb.QueryRowContext(ctx, "SELECT "+taskCols+" FROM tasks WHERE id = ?", id), nil)
+	if t, ok := s.tasks.get(id); ok {
+		return t, nil
+	}
+	gen := s.tasks.generation()
+	t, err := scanTask(s.getTaskStmt.QueryRowContext(ctx, id), nil)
 	if err != nil {
 		return Task{}, s.readErr("get task "+id, err)
 	}
+	s.tasks.fill(t, gen)
 	return t, nil
 }
 
@@ -271,7 +276,7 @@ func (s *Store) ListTasks(ctx context.Context, f TaskFilter) ([]Task, string, er
 func (s *Store) UpdateTask(ctx context.Context, id string, from []State, fn func(*Task) error) (Task, error) {
 	what := "update task " + id
 	var out Task
-	err := s.write(ctx, what, func(tx *sql.Tx) error {
+	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
 		cur, err := scanTask(tx.QueryRow("SELECT "+taskCols+" FROM tasks WHERE id = ?", id), nil)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s: %w", what, ErrNotFound)
@@ -318,7 +323,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, from []State, fn func
 		cur.StartedAt, cur.FinishedAt, cur.UpdatedAt, cur.NodeID, cur.Attempt = next.StartedAt.UTC(), next.FinishedAt.UTC(), next.UpdatedAt, next.NodeID, next.Attempt
 		out = cur
 		return nil
-	})
+	}, func() { s.tasks.set(out) })
 	if err != nil {
 		return Task{}, err
 	}

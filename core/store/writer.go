@@ -12,7 +12,10 @@ type op struct {
 	ctx  context.Context
 	what string
 	fn   func(tx *sql.Tx) error
-	done chan error
+	// after, if set, runs on the writer goroutine once the write is
+	// committed, before its caller is answered (cache write-through).
+	after func()
+	done  chan error
 }
 
 // write queues fn and waits until the transaction that ran it committed
@@ -20,10 +23,15 @@ type op struct {
 // that nil always means durable and an error always means not applied; a
 // ctx that ends before the write runs skips it.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	return s.writeThen(ctx, what, fn, nil)
+}
+
+// writeThen is write with a function run after the commit (see op.after).
+func (s *Store) writeThen(ctx context.Context, what string, fn func(tx *sql.Tx) error, after func()) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
-	o := &op{ctx: ctx, what: what, fn: fn, done: make(chan error, 1)}
+	o := &op{ctx: ctx, what: what, fn: fn, after: after, done: make(chan error, 1)}
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -121,6 +129,7 @@ func (s *Store) commit(batch []*op) {
 		batch[0].done <- errs[0]
 		return
 	}
+	// The commit below makes every write whose error is nil durable.
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store commit failed", "writes", len(batch), "error", err)
 		for i := range errs {
@@ -130,6 +139,9 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	for i, o := range batch {
+		if errs[i] == nil && o.after != nil {
+			o.after()
+		}
 		o.done <- errs[i]
 	}
 }
