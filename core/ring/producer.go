@@ -255,9 +255,16 @@ func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
 		default:
 		}
 		if r.reapMu.TryLock() {
-			r.drainCQ()
+			n := r.drainCQ()
 			r.reapMu.Unlock()
-			continue
+			if n > 0 {
+				select {
+				case c := <-ch:
+					chanPool.Put(ch)
+					return c, c.Err()
+				default:
+				}
+			}
 		}
 		spin := r.opts.Wait == WaitPoll
 		if r.opts.Wait == WaitAdaptive {
