@@ -3,8 +3,8 @@ package ring
 import (
 	"context"
 	"encoding/binary"
-	"log/slog"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 )
