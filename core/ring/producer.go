@@ -380,7 +380,7 @@ func (r *Ring) route(slot []byte) {
 		return
 	}
 	e := &r.inflight[d.tag]
-	if !e.busy.Load() || e.d.id != d.id || e.pos.Load() == 0 {
+	if e.pos.Load() == 0 || !e.busy.Load() || e.d.id != d.id { // pos first: it orders the read of e.d
 		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
 		return
 	}

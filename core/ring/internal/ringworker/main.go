@@ -31,7 +31,7 @@ import (
 func main() {
 	path := flag.String("ring", "", "shared-memory ring to consume")
 	wait := flag.String("wait", "poll", "poll, sleep or adaptive")
-	op := flag.String("op", "upper", "upper (uppercase the payload), sha256 or empty (no result)")
+	op := flag.String("op", "upper", "upper (uppercase the payload), sha256, or empty (no result; \"requeued\" for a re-offered command)")
 	batch := flag.Int("batch", 64, "commands fetched and completed at once")
 	delay := flag.Duration("delay", 0, "pause after each fetched batch (to be killed mid-batch)")
 	sock := flag.String("grpc", "", "serve the gRPC baseline on this unix socket instead")
@@ -91,6 +91,9 @@ func consume(ctx context.Context, path, wait, op string, batch int, delay time.D
 				out = out[:copy(out, sum[:])]
 			default:
 				out = nil
+			}
+			if c.Flags&ring.FlagRequeued != 0 && op == "empty" {
+				out = append(r.ResultBuffer(c)[:0], "requeued"...)
 			}
 			comps = append(comps, c.Reply(ring.StatusOK, out))
 		}

@@ -1,0 +1,254 @@
+package ring
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestShmChild: a Go consumer in another process answers concurrent Calls
+// and Submit batches over /dev/shm, in polling and sleeping mode.
+func TestShmChild(t *testing.T) {
+	for _, mode := range []string{"poll", "sleep"} {
+		t.Run(mode, func(t *testing.T) {
+			wait, _ := ParseWaitMode(mode)
+			path := shmPath(t)
+			r, err := Create(path, Options{Entries: 64, ArenaBytes: 64 * 2 * 256, Wait: wait})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			startWorker(t, "-ring", path, "-wait", mode, "-op", "upper")
+			var wg sync.WaitGroup
+			for p := 0; p < 4; p++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 100; i++ {
+						id := uint64(p*1000 + i)
+						payload := []byte(fmt.Sprintf("hello %d from %d", i, p))
+						c, err := r.Call(context.Background(), Command{ID: id, Payload: payload})
+						if err != nil || c.ID != id || !bytes.Equal(c.Result, upper(payload)) {
+							t.Errorf("call %d: %+v %v", id, c, err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+
+			cmds := make([]Command, 32)
+			for i := range cmds {
+				cmds[i] = Command{ID: uint64(10000 + i), Payload: []byte(fmt.Sprint("batch-", i))}
+			}
+			if err := r.Submit(context.Background(), cmds...); err != nil {
+				t.Fatal(err)
+			}
+			comps := make([]Completion, 32)
+			for got := 0; got < len(cmds); {
+				n, err := r.Reap(context.Background(), comps[got:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got += n
+			}
+			for _, c := range comps {
+				if !bytes.Equal(c.Result, upper([]byte(fmt.Sprint("batch-", c.ID-10000)))) {
+					t.Fatalf("completion %d: %q", c.ID, c.Result)
+				}
+			}
+		})
+	}
+}
+
+// TestConsumerKilled: a consumer process SIGKILLed while it holds a batch
+// loses no request: every submitted id gets exactly one completion — done
+// by the dead consumer, failed back with ErrConsumerLost, or (Requeue)
+// done by the next consumer.
+func TestConsumerKilled(t *testing.T) {
+	for _, requeue := range []bool{false, true} {
+		t.Run(fmt.Sprintf("requeue=%v", requeue), func(t *testing.T) {
+			path := shmPath(t)
+			r, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 64, Wait: WaitAdaptive,
+				Requeue: requeue, HeartbeatInterval: 10 * time.Millisecond, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			w := startWorker(t, "-ring", path, "-wait", "poll", "-op", "empty", "-batch", "8", "-delay", "20ms")
+
+			const total = 200
+			cmds := make([]Command, total)
+			for i := range cmds {
+				cmds[i] = Command{ID: uint64(i + 1)}
+			}
+			if err := r.Submit(context.Background(), cmds...); err != nil {
+				t.Fatal(err)
+			}
+			// Kill it once it has completed some and holds fetched,
+			// uncompleted commands (it sleeps 20ms holding each batch).
+			waitFor(t, "the consumer to hold a batch", func() bool {
+				cq := atomic.LoadUint64(r.u64(offCQTail))
+				return cq >= 8 && atomic.LoadUint64(r.u64(offSQHead)) > cq
+			})
+			w.kill(t)
+
+			// A new consumer takes what the dead one never fetched (and,
+			// with Requeue, what it fetched and never completed).
+			startWorker(t, "-ring", path, "-wait", "poll", "-op", "empty", "-batch", "8")
+			seen := map[uint64]int{}
+			var ok, lost, requeued int
+			comps := make([]Completion, 64)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			for got := 0; got < total; {
+				n, err := r.Reap(ctx, comps)
+				if err != nil {
+					t.Fatalf("reap after %d completions: %v", got, err)
+				}
+				for _, c := range comps[:n] {
+					seen[c.ID]++
+					switch {
+					case c.Status == StatusOK:
+						ok++
+						if string(c.Result) == "requeued" {
+							requeued++
+						}
+					case errors.Is(c.Err(), ErrConsumerLost) && strings.Contains(string(c.Result), "exited"):
+						lost++
+					default:
+						t.Fatalf("completion %d: %v", c.ID, c.Err())
+					}
+				}
+				got += n
+			}
+			for id := uint64(1); id <= total; id++ {
+				if seen[id] != 1 {
+					t.Fatalf("id %d completed %d times", id, seen[id])
+				}
+			}
+			if requeue && (lost != 0 || requeued == 0) {
+				t.Fatalf("requeue: %d commands failed and %d re-offered, want none failed and some re-offered", lost, requeued)
+			}
+			if !requeue && lost == 0 {
+				t.Fatal("no command was failed back although the consumer died holding a batch")
+			}
+			t.Logf("%d done (%d of them re-offered), %d failed back with ErrConsumerLost", ok, requeued, lost)
+		})
+	}
+}
+
+// TestConsumerDetach: a consumer that closes holding commands hands them
+// back (StatusConsumerLost); a new consumer can then attach; a second
+// consumer is refused while one is attached.
+func TestConsumerDetach(t *testing.T) {
+	path := shmPath(t)
+	r, err := Create(path, Options{Entries: 8, ArenaBytes: 8 * 2 * 64, Wait: WaitSleep,
+		HeartbeatInterval: 10 * time.Millisecond, HeartbeatTimeout: 50 * time.Millisecond, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	c1, err := Open(path, Options{HeartbeatInterval: 10 * time.Millisecond, HeartbeatTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(path, Options{HeartbeatTimeout: 50 * time.Millisecond}); !errors.Is(err, ErrBusy) {
+		t.Fatalf("second consumer: %v, want ErrBusy", err)
+	}
+	ctx := context.Background()
+	if err := r.Submit(ctx, Command{ID: 1}, Command{ID: 2}, Command{ID: 3}); err != nil {
+		t.Fatal(err)
+	}
+	cmds := make([]Command, 8)
+	n, err := c1.Fetch(ctx, cmds)
+	if err != nil || n != 3 {
+		t.Fatalf("fetch = %d, %v", n, err)
+	}
+	if err := c1.Complete(cmds[0].Reply(StatusOK, []byte("one"))); err != nil {
+		t.Fatal(err)
+	}
+	c1.Close()
+	if err := c1.Complete(cmds[1].Reply(StatusOK, nil)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("complete after close: %v", err)
+	}
+	comps := make([]Completion, 8)
+	statuses := map[uint64]Status{}
+	for len(statuses) < 3 {
+		n, err := r.Reap(ctx, comps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range comps[:n] {
+			statuses[c.ID] = c.Status
+		}
+	}
+	if statuses[1] != StatusOK || statuses[2] != StatusConsumerLost || statuses[3] != StatusConsumerLost {
+		t.Fatalf("statuses %v, want 1 ok and 2, 3 lost", statuses)
+	}
+	c2, err := Open(path, Options{})
+	if err != nil {
+		t.Fatalf("reattach: %v", err)
+	}
+	t.Cleanup(func() { c2.Close() })
+	serve(t, c2, 4, upperHandler)
+	if c, err := r.Call(ctx, Command{ID: 9, Payload: []byte("again")}); err != nil || string(c.Result) != "AGAIN" {
+		t.Fatalf("call through the new consumer: %+v %v", c, err)
+	}
+}
+
+// TestOpenRefuses: files that are not rings, or not this version, are
+// refused with the reason.
+func TestOpenRefuses(t *testing.T) {
+	path := shmPath(t)
+	r, err := Create(path, Options{Entries: 2, ArenaBytes: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if _, err := Create(path, Options{}); err == nil {
+		t.Fatal("Create over an existing ring succeeded")
+	}
+	good, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		mutate func([]byte) []byte
+		want   string
+	}{
+		{"short", func(b []byte) []byte { return b[:100] }, "not a ring"},
+		{"magic", func(b []byte) []byte { b[0] = 'X'; return b }, "bad magic"},
+		{"version", func(b []byte) []byte { b[offVersion] = 2; return b }, "version 2"},
+		{"entries", func(b []byte) []byte { b[offEntries] = 3; return b }, "power of two"},
+		{"offsets", func(b []byte) []byte { b[offArena+1] ^= 0x10; return b }, "disagree"},
+		{"truncated", func(b []byte) []byte { return b[:headerSize] }, "header says"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := shmPath(t)
+			if err := os.WriteFile(p, tt.mutate(bytes.Clone(good)), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Open(p, Options{})
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("Open = %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := Open(shmPath(t), Options{}); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("Open of a missing file: %v", err)
+	}
+}
+
+// sha is the digest the Python consumer returns.
+func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
