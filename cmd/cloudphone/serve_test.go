@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
@@ -25,11 +26,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// startServe runs `cloudphone serve` on an ephemeral port and returns its
-// base URL. The process is killed when the test ends.
+// startServe runs `cloudphone serve` with authentication off
+// (api.auth.disabled) on an ephemeral port and returns its base URL: for
+// tests of plugin and device commands whose --server mode sends no token.
+// The process is stopped when the test ends.
 func startServe(t *testing.T, bin string, args ...string) string {
 	t.Helper()
+	url, _ := startServeEnv(t, bin, []string{config.EnvName("api.auth.disabled") + "=true"}, args...)
+	return url
+}
+
+// startServeEnv runs `cloudphone serve` with env added to the
+// environment and returns its base URL and process.
+func startServeEnv(t *testing.T, bin string, env []string, args ...string) (string, *exec.Cmd) {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -60,10 +72,10 @@ func startServe(t *testing.T, bin string, args ...string) string {
 	}()
 	select {
 	case u := <-urlc:
-		return u
+		return u, cmd
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start within 60s")
-		return ""
+		return "", nil
 	}
 }
 

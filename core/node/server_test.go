@@ -44,7 +44,7 @@ func serverPlugins(t *testing.T) string {
 
 // startServer runs a server node on 127.0.0.1:0 over plugins and data and
 // returns it with its base URL; stop ends it (also at cleanup).
-func startServer(t *testing.T, plugins, data string, extra string) (n *Node, url string, stop func()) {
+func startServer(t testing.TB, plugins, data string, extra string) (n *Node, url string, stop func()) {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "cloudphone.yaml")
 	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\nplugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n%s",
@@ -81,7 +81,7 @@ func startServer(t *testing.T, plugins, data string, extra string) (n *Node, url
 
 // client is an authenticated HTTP client of a test server.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	url   string
 	token string
 }
