@@ -66,10 +66,21 @@ func (n *Node) Publish(ctx context.Context, ev Event) error {
 	return nil
 }
 
-// publishEvent is Publish for the queue's own events: a lost event is
-// logged, never fails the task.
-func (n *Node) publishEvent(ctx context.Context, ev Event) {
-	if err := n.Publish(ctx, ev); err != nil {
+// publishEvent publishes the queue's own events without waiting for the
+// stream's ack (events from one node stay in order); a lost event is
+// logged by the connection's async error handler, never fails a task.
+func (n *Node) publishEvent(_ context.Context, ev Event, opts ...jetstream.PublishOpt) {
+	subj, err := eventSubject(ev.Kind, ev.ID)
+	if err == nil {
+		if ev.Time.IsZero() {
+			ev.Time = time.Now().UTC()
+		}
+		var b []byte
+		if b, err = json.Marshal(ev); err == nil {
+			_, err = n.js.PublishAsync(subj, b, append(opts, jetstream.WithExpectStream(streamEvents))...)
+		}
+	}
+	if err != nil {
 		n.log.Warn("event not published", "kind", ev.Kind, "id", ev.ID, "type", ev.Type, "err", err)
 	}
 }

@@ -285,7 +285,18 @@ func TestNodeFailover(t *testing.T) {
 			t.Errorf("task %s held by the dead node: completion %+v, want a later attempt on n1 or n2", id, c)
 		}
 	}
-	finals := countFinalEvents(t, nodes[0], ids)
+	// Events are published asynchronously: wait until each task has its
+	// final event, then require exactly one.
+	var finals map[string]int
+	waitFor(t, 10*time.Second, func() error {
+		finals = countFinalEvents(t, nodes[0], ids)
+		for _, id := range ids {
+			if finals[id] == 0 {
+				return fmt.Errorf("task %s has no final event yet", id)
+			}
+		}
+		return nil
+	})
 	for _, id := range ids {
 		if finals[id] != 1 {
 			t.Errorf("task %s has %d succeeded/failed events, want exactly 1", id, finals[id])

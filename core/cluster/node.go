@@ -129,9 +129,10 @@ type Node struct {
 	running  atomic.Int64
 	capacity atomic.Int64
 
-	mu     sync.Mutex
-	put    map[string]bool // registry keys this node wrote last heartbeat
-	synced map[string]string
+	mu      sync.Mutex
+	put     map[string]bool   // registry keys this node wrote last heartbeat
+	synced  map[string]string // plugin name → sha256 this node wrote
+	refused map[string]bool   // plugin name NUL sha256 already refused
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -146,7 +147,8 @@ func Open(ctx context.Context, opts Options) (*Node, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	n := &Node{opts: opts, log: opts.Logger.With("node", opts.NodeID), put: map[string]bool{}, synced: map[string]string{}}
+	n := &Node{opts: opts, log: opts.Logger.With("node", opts.NodeID), put: map[string]bool{},
+		synced: map[string]string{}, refused: map[string]bool{}}
 	if err := n.connect(); err != nil {
 		return nil, err
 	}
@@ -201,7 +203,9 @@ func (n *Node) connect() error {
 		return fmt.Errorf("cluster: connect to nats %q: %w", n.opts.NATSURL, err)
 	}
 	n.nc = nc
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+		n.log.Warn("event not stored", "subject", m.Subject, "err", err)
+	}))
 	if err != nil {
 		n.shutdownConn()
 		return fmt.Errorf("cluster: jetstream: %w", err)

@@ -17,17 +17,46 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
+// pluginResync is how often the plugin directory is reconciled with the
+// bucket as a whole, in case a watch update was lost.
+const pluginResync = 30 * time.Second
+
 // startPluginSync watches the plugin bucket and keeps the plugin directory
-// in step: the current objects when it starts, then every change.
+// in step: the current objects when it starts, then every change. A sync
+// that failed for a passing reason (fetch timeout, disk error) is retried
+// with backoff; a refused one (verification, pin) waits for a new push.
 func (n *Node) startPluginSync(ctx context.Context) error {
 	w, err := n.plugins.Watch(ctx)
 	if err != nil {
 		return fmt.Errorf("cluster: watch plugins: %w", err)
 	}
+	again := make(chan string, 16)
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
 		defer func() { _ = w.Stop() }()
+		tries := map[string]int{}
+		resync := time.NewTicker(pluginResync)
+		defer resync.Stop()
+		apply := func(info *jetstream.ObjectInfo) {
+			s := n.syncPlugin(ctx, info)
+			if s.Err == nil || errors.Is(s.Err, ErrPluginVerify) || checkPluginName(info.Name) != nil {
+				delete(tries, info.Name)
+				return
+			}
+			tries[info.Name]++
+			if tries[info.Name] > 8 {
+				delete(tries, info.Name)
+				return // the next resync tries again
+			}
+			delay := time.Duration(tries[info.Name]) * 250 * time.Millisecond
+			time.AfterFunc(delay, func() {
+				select {
+				case again <- info.Name:
+				case <-ctx.Done():
+				}
+			})
+		}
 		for {
 			select {
 			case <-ctx.Done():
@@ -36,19 +65,45 @@ func (n *Node) startPluginSync(ctx context.Context) error {
 				if !ok {
 					return
 				}
-				if info == nil {
-					continue // end of the initial state
+				if info != nil {
+					apply(info)
 				}
-				n.syncPlugin(ctx, info)
+			case name := <-again:
+				info, err := n.plugins.GetInfo(ctx, name, jetstream.GetObjectInfoShowDeleted())
+				if err != nil {
+					n.log.Warn("plugin sync retry", "plugin", name, "err", err)
+					continue
+				}
+				apply(info)
+			case <-resync.C:
+				infos, err := n.plugins.List(ctx)
+				if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+					n.log.Warn("plugin resync", "err", err)
+				}
+				for _, info := range infos {
+					apply(info)
+				}
 			}
 		}
 	}()
 	return nil
 }
 
-// syncPlugin writes (or removes) one plugin in the plugin directory.
-func (n *Node) syncPlugin(ctx context.Context, info *jetstream.ObjectInfo) {
+// syncPlugin writes (or removes) one plugin in the plugin directory and
+// reports it.
+func (n *Node) syncPlugin(ctx context.Context, info *jetstream.ObjectInfo) PluginSync {
 	s := n.applyPlugin(ctx, info)
+	if errors.Is(s.Err, ErrPluginVerify) {
+		// Report a refusal once per pushed version, not at every resync.
+		key := s.Name + "\x00" + s.SHA256
+		n.mu.Lock()
+		seen := n.refused[key]
+		n.refused[key] = true
+		n.mu.Unlock()
+		if seen {
+			return s
+		}
+	}
 	if s.Err != nil {
 		n.log.Error("plugin sync refused", "plugin", s.Name, "sha256", s.SHA256, "err", s.Err)
 	} else if s.Path != "" || s.Removed {
@@ -57,6 +112,7 @@ func (n *Node) syncPlugin(ctx context.Context, info *jetstream.ObjectInfo) {
 	if n.opts.OnPlugin != nil && (s.Err != nil || s.Path != "" || s.Removed) {
 		n.opts.OnPlugin(s)
 	}
+	return s
 }
 
 func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) PluginSync {

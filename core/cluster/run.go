@@ -118,24 +118,30 @@ func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 	octx, cancel := opCtx()
 	defer cancel()
 
-	if _, err := n.Completed(octx, t.ID); err == nil {
-		// Completed by an earlier attempt whose ack was lost.
-		log.Info("task already completed; acking redelivery")
-		n.ack(octx, msg, log)
-		return
-	} else if !errors.Is(err, ErrNotCompleted) {
-		log.Warn("check completion", "err", err)
-		_ = msg.NakWithDelay(refuseDelay)
-		return
+	// A first delivery cannot have been completed or checkpointed (Submit
+	// checked the first; nothing ran to do the second): skip the reads.
+	if t.Attempt > 1 {
+		if _, err := n.Completed(octx, t.ID); err == nil {
+			// Completed by an earlier attempt whose ack was lost.
+			log.Info("task already completed; acking redelivery")
+			n.ack(msg, log)
+			return
+		} else if !errors.Is(err, ErrNotCompleted) {
+			log.Warn("check completion", "err", err)
+			_ = msg.NakWithDelay(refuseDelay)
+			return
+		}
 	}
 	if !n.fits(&t) {
 		n.refuse(octx, msg, &t, log)
 		return
 	}
-	if e, err := n.progress.Get(octx, token(t.ID)); err == nil {
-		t.Progress = e.Value()
+	if t.Attempt > 1 {
+		if e, err := n.progress.Get(octx, token(t.ID)); err == nil {
+			t.Progress = e.Value()
+		}
 	}
-	t.n = n
+	t.run = &attempt{n: n}
 	started := time.Now().UTC()
 	n.publishEvent(octx, Event{Kind: KindTask, ID: t.ID, Type: "started", Node: n.opts.NodeID,
 		Data: mustJSON(map[string]any{"attempt": t.Attempt, "resumed": t.Progress != nil})})
@@ -154,7 +160,7 @@ func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 	if runErr != nil {
 		c.State, c.Error = StateFailed, runErr.Error()
 	}
-	n.finish(octx, msg, c, log)
+	n.finish(octx, msg, c, t.Progress != nil || t.run.checkpointed.Load(), log)
 }
 
 // runWithHeartbeats runs h while telling JetStream the task is in progress.
@@ -188,7 +194,7 @@ func (n *Node) runWithHeartbeats(ctx context.Context, msg jetstream.Msg, h Handl
 }
 
 // finish records the completion once, publishes the final event, acks.
-func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, log interface {
+func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, purge bool, log interface {
 	Info(string, ...any)
 	Warn(string, ...any)
 }) {
@@ -206,14 +212,19 @@ func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, log 
 	} else {
 		n.publishEvent(ctx, Event{Kind: KindTask, ID: c.TaskID, Type: c.State, Node: n.opts.NodeID, Data: mustJSON(c)})
 	}
-	n.ack(ctx, msg, log)
+	n.ack(msg, log)
+	if !purge {
+		return
+	}
 	if err := n.progress.Purge(ctx, token(c.TaskID)); err != nil {
 		log.Warn("purge checkpoint", "err", err)
 	}
 }
 
-func (n *Node) ack(ctx context.Context, msg jetstream.Msg, log interface{ Warn(string, ...any) }) {
-	if err := msg.DoubleAck(ctx); err != nil {
+// ack acks without waiting for the server's confirmation: a lost ack only
+// brings a redelivery, which finds the completion record and is acked.
+func (n *Node) ack(msg jetstream.Msg, log interface{ Warn(string, ...any) }) {
+	if err := msg.Ack(); err != nil {
 		// The task will be redelivered and skipped as completed.
 		log.Warn("ack", "err", err)
 	}
@@ -232,7 +243,7 @@ func (n *Node) refuse(ctx context.Context, msg jetstream.Msg, t *Task, log inter
 			now := time.Now().UTC()
 			c := Completion{TaskID: t.ID, Tenant: t.Tenant, Node: n.opts.NodeID, Attempt: t.Attempt, State: StateFailed,
 				Error: "no device in the cluster matches the task's node, device and labels", Started: now, Ended: now}
-			n.finish(ctx, msg, c, log)
+			n.finish(ctx, msg, c, false, log)
 			return
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -40,16 +41,23 @@ type Task struct {
 	// a handler resumes from it rather than restarting. Set by Run.
 	Progress []byte `json:"-"`
 
-	n *Node
+	run *attempt
+}
+
+// attempt is one delivery of a task being run.
+type attempt struct {
+	n            *Node
+	checkpointed atomic.Bool
 }
 
 // Checkpoint records progress that a later attempt of this task, on any
 // node, receives as Task.Progress. Only valid inside Run's handler.
 func (t Task) Checkpoint(ctx context.Context, data []byte) error {
-	if t.n == nil {
+	if t.run == nil {
 		return errors.New("checkpoint outside Run")
 	}
-	if _, err := t.n.progress.Put(ctx, token(t.ID), data); err != nil {
+	t.run.checkpointed.Store(true)
+	if _, err := t.run.n.progress.Put(ctx, token(t.ID), data); err != nil {
 		return fmt.Errorf("checkpoint task %s: %w", t.ID, err)
 	}
 	return nil
@@ -117,12 +125,13 @@ func (n *Node) Submit(ctx context.Context, t Task) (SubmitResult, error) {
 	if err != nil {
 		return SubmitResult{}, fmt.Errorf("submit %s: %w: %v", t.ID, ErrBadTask, err)
 	}
+	// The queued event goes out first (on the same connection, so it is
+	// stored before any node can start the task), deduplicated like the
+	// task itself.
+	n.publishEvent(ctx, Event{Kind: KindTask, ID: t.ID, Type: "queued", Node: n.opts.NodeID}, jetstream.WithMsgID("queued-"+t.ID))
 	ack, err := n.js.Publish(ctx, taskSubject(t.Tenant), body, jetstream.WithMsgID(t.ID), jetstream.WithExpectStream(streamTasks))
 	if err != nil {
 		return SubmitResult{}, fmt.Errorf("submit %s: %w", t.ID, err)
-	}
-	if !ack.Duplicate {
-		n.publishEvent(ctx, Event{Kind: KindTask, ID: t.ID, Type: "queued", Node: n.opts.NodeID})
 	}
 	return SubmitResult{Seq: ack.Sequence, Duplicate: ack.Duplicate}, nil
 }
