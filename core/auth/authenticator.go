@@ -192,7 +192,7 @@ func (a *Authenticator) CreateAPIKey(ctx context.Context, spec APIKeySpec) (stri
 // CreateAPIKey makes a key for spec, stores its hash in st and returns
 // the key.
 func CreateAPIKey(ctx context.Context, st APIKeyStore, spec APIKeySpec, now time.Time) (string, APIKey, error) {
-	if err := validName("subject", spec.Subject); err != nil {
+	if err := validPath("subject", spec.Subject); err != nil {
 		return "", APIKey{}, fmt.Errorf("create api key: %w", err)
 	}
 	if err := validName("tenant", spec.Tenant); err != nil {

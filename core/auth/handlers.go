@@ -155,7 +155,7 @@ func (a *Authenticator) createAPIKey(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if err := validName("subject", req.Subject); err != nil || !req.Role.Valid() {
+	if err := validPath("subject", req.Subject); err != nil || !req.Role.Valid() {
 		writeError(w, http.StatusUnprocessableEntity, "invalid_request", fmt.Sprintf("want a subject and a role of admin, operator or viewer (subject: %v, role %q)", err, req.Role))
 		return
 	}

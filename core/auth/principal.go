@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -110,6 +111,26 @@ func WithPrincipal(ctx context.Context, p Principal) context.Context {
 func FromContext(ctx context.Context) (p Principal, ok bool) {
 	p, ok = ctx.Value(principalKey{}).(Principal)
 	return p, ok
+}
+
+// validDeviceID checks a device id (pool ids are "<backend>/<id>").
+func validDeviceID(id string) error { return validPath("device id", id) }
+
+// validPath checks a subject or device id: segments as validName,
+// separated by "/", none empty, "." or "..", 256 bytes at most.
+func validPath(what, s string) error {
+	if len(s) > 256 {
+		return fmt.Errorf("%s is %d bytes long (at most 256)", what, len(s))
+	}
+	for seg := range strings.SplitSeq(s, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%s %q has a %q segment", what, s, seg)
+		}
+		if err := validName(what+" segment", seg); err != nil {
+			return fmt.Errorf("%s %q: %w", what, s, err)
+		}
+	}
+	return nil
 }
 
 // validName checks a tenant or subject: 1–128 bytes of letters, digits and

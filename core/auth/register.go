@@ -58,7 +58,7 @@ func (a *Authenticator) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	if err := validName("device_id", req.DeviceID); err != nil {
+	if err := validDeviceID(req.DeviceID); err != nil {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}

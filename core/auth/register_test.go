@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -39,7 +40,9 @@ func TestRegister(t *testing.T) {
 		{"secret for another tenant", "", `{"device_id":"phone-4","secret":"s3cret-registration","tenant":"beta"}`, 403, ""},
 		{"unknown field", "Bearer " + opKey, `{"device_id":"phone-4","role":"admin"}`, 400, ""},
 		{"no device id", "Bearer " + opKey, `{}`, 400, ""},
+		{"pool device id", "Bearer " + opKey, `{"device_id":"sim/phone-5"}`, 200, "acme"},
 		{"bad device id", "Bearer " + opKey, `{"device_id":"../etc"}`, 400, ""},
+		{"empty device id segment", "Bearer " + opKey, `{"device_id":"sim//x"}`, 400, ""},
 		{"two objects", "Bearer " + opKey, `{"device_id":"a"}{}`, 400, ""},
 		{"not json", "Bearer " + opKey, `device_id=a`, 400, ""},
 	}
@@ -70,7 +73,7 @@ func TestRegister(t *testing.T) {
 				t.Fatalf("device token %+v, response %+v", p, resp)
 			}
 			// The device token works on its own device only.
-			if rec := f.do("GET", "/api/v1/devices/"+req.DeviceID, "Bearer "+resp.Token, ""); rec.Code != 200 {
+			if rec := f.do("GET", "/api/v1/devices/"+url.PathEscape(req.DeviceID)+"/screenshot", "Bearer "+resp.Token, ""); rec.Code != 200 {
 				t.Fatalf("device token on its device: %d %s", rec.Code, rec.Body)
 			}
 			if rec := f.do("GET", "/api/v1/devices/other/screenshot", "Bearer "+resp.Token, ""); rec.Code != 404 {
@@ -91,8 +94,8 @@ func TestRegister(t *testing.T) {
 			denied++
 		}
 	}
-	if ok != 3 || denied < 2 {
-		t.Fatalf("audit: %d registrations ok, %d denied; want 3 and ≥ 2", ok, denied)
+	if ok != 4 || denied < 2 {
+		t.Fatalf("audit: %d registrations ok, %d denied; want 4 and ≥ 2", ok, denied)
 	}
 	// No secret configured: secrets are refused as bad credentials.
 	g := newFixture(t, func(o *Options) { o.RegistrationSecret = "" })

@@ -35,7 +35,7 @@ type Claims struct {
 // Validate checks cloudphone's claims; jwt calls it after the registered
 // claims' checks.
 func (c Claims) Validate() error {
-	if err := validName("subject", c.Subject); err != nil {
+	if err := validPath("subject", c.Subject); err != nil {
 		return err
 	}
 	if err := validName("tenant", c.Tenant); err != nil {
@@ -48,7 +48,7 @@ func (c Claims) Validate() error {
 		return fmt.Errorf("kind %q is not user, device or apikey", c.Kind)
 	}
 	if c.Kind == KindDevice {
-		if err := validName("device", c.Device); err != nil {
+		if err := validDeviceID(c.Device); err != nil {
 			return err
 		}
 	}
