@@ -156,3 +156,13 @@ func pathParam(pattern, path, name string) string {
 	}
 	return ""
 }
+
+// RouteOf returns the route table's entry for r; ok is false when no
+// route matches (the middleware then requires admin). Tests use it to
+// check that every served endpoint is in the table.
+func (a *Authenticator) RouteOf(r *http.Request) (Route, bool) {
+	if rt := a.router.match(r); rt != nil {
+		return *rt, true
+	}
+	return Route{}, false
+}
