@@ -1849,7 +1849,14 @@ type LoadRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
 	// The vGPU slice the model is charged to.
-	Slice         string `protobuf:"bytes,2,opt,name=slice,proto3" json:"slice,omitempty"`
+	Slice string `protobuf:"bytes,2,opt,name=slice,proto3" json:"slice,omitempty"`
+	// Since contract 1.1: a shared-memory command ring (core/ring, the layout
+	// in docs/ring.md) under /dev/shm that the host will submit this model's
+	// inference requests to, instead of one Infer RPC per request. A plugin
+	// that consumes it sets LoadResponse.ring_attached; one that does not
+	// (or an older plugin) keeps being called over Infer. Each command's
+	// payload is an InferRequest; its result is a RingReply. Empty: no ring.
+	RingPath      string `protobuf:"bytes,3,opt,name=ring_path,json=ringPath,proto3" json:"ring_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1898,10 +1905,19 @@ func (x *LoadRequest) GetSlice() string {
 	return ""
 }
 
+func (x *LoadRequest) GetRingPath() string {
+	if x != nil {
+		return x.RingPath
+	}
+	return ""
+}
+
 type LoadResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Accelerator memory the loaded model takes.
-	MemoryMib     int64 `protobuf:"varint,1,opt,name=memory_mib,json=memoryMib,proto3" json:"memory_mib,omitempty"`
+	MemoryMib int64 `protobuf:"varint,1,opt,name=memory_mib,json=memoryMib,proto3" json:"memory_mib,omitempty"`
+	// Since contract 1.1: the plugin consumes LoadRequest.ring_path.
+	RingAttached  bool `protobuf:"varint,2,opt,name=ring_attached,json=ringAttached,proto3" json:"ring_attached,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1943,6 +1959,68 @@ func (x *LoadResponse) GetMemoryMib() int64 {
 	return 0
 }
 
+func (x *LoadResponse) GetRingAttached() bool {
+	if x != nil {
+		return x.RingAttached
+	}
+	return false
+}
+
+// RingReply is the result of one inference command on a shared-memory ring
+// (LoadRequest.ring_path): the reply's chunks in order, the last with done
+// set, or the error that ended it.
+type RingReply struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Chunks        []*InferChunk          `protobuf:"bytes,1,rep,name=chunks,proto3" json:"chunks,omitempty"`
+	Error         string                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RingReply) Reset() {
+	*x = RingReply{}
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RingReply) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RingReply) ProtoMessage() {}
+
+func (x *RingReply) ProtoReflect() protoreflect.Message {
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RingReply.ProtoReflect.Descriptor instead.
+func (*RingReply) Descriptor() ([]byte, []int) {
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *RingReply) GetChunks() []*InferChunk {
+	if x != nil {
+		return x.Chunks
+	}
+	return nil
+}
+
+func (x *RingReply) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 type UnloadRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Model         string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -1952,7 +2030,7 @@ type UnloadRequest struct {
 
 func (x *UnloadRequest) Reset() {
 	*x = UnloadRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[22]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2042,7 @@ func (x *UnloadRequest) String() string {
 func (*UnloadRequest) ProtoMessage() {}
 
 func (x *UnloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[22]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2055,7 @@ func (x *UnloadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadRequest.ProtoReflect.Descriptor instead.
 func (*UnloadRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{22}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UnloadRequest) GetModel() string {
@@ -1995,7 +2073,7 @@ type UnloadResponse struct {
 
 func (x *UnloadResponse) Reset() {
 	*x = UnloadResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[23]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2085,7 @@ func (x *UnloadResponse) String() string {
 func (*UnloadResponse) ProtoMessage() {}
 
 func (x *UnloadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[23]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2098,7 @@ func (x *UnloadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnloadResponse.ProtoReflect.Descriptor instead.
 func (*UnloadResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{23}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 type DeviceInfo struct {
@@ -2041,7 +2119,7 @@ type DeviceInfo struct {
 
 func (x *DeviceInfo) Reset() {
 	*x = DeviceInfo{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[24]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2053,7 +2131,7 @@ func (x *DeviceInfo) String() string {
 func (*DeviceInfo) ProtoMessage() {}
 
 func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[24]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2066,7 +2144,7 @@ func (x *DeviceInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceInfo.ProtoReflect.Descriptor instead.
 func (*DeviceInfo) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{24}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DeviceInfo) GetId() string {
@@ -2119,7 +2197,7 @@ type ListRequest struct {
 
 func (x *ListRequest) Reset() {
 	*x = ListRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[25]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2209,7 @@ func (x *ListRequest) String() string {
 func (*ListRequest) ProtoMessage() {}
 
 func (x *ListRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[25]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2222,7 @@ func (x *ListRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequest.ProtoReflect.Descriptor instead.
 func (*ListRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{25}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 type ListResponse struct {
@@ -2159,7 +2237,7 @@ type ListResponse struct {
 
 func (x *ListResponse) Reset() {
 	*x = ListResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[26]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +2249,7 @@ func (x *ListResponse) String() string {
 func (*ListResponse) ProtoMessage() {}
 
 func (x *ListResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[26]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +2262,7 @@ func (x *ListResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResponse.ProtoReflect.Descriptor instead.
 func (*ListResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{26}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListResponse) GetDevices() []*DeviceInfo {
@@ -2213,7 +2291,7 @@ type ProvisionRequest struct {
 
 func (x *ProvisionRequest) Reset() {
 	*x = ProvisionRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[27]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2225,7 +2303,7 @@ func (x *ProvisionRequest) String() string {
 func (*ProvisionRequest) ProtoMessage() {}
 
 func (x *ProvisionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[27]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2238,7 +2316,7 @@ func (x *ProvisionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProvisionRequest.ProtoReflect.Descriptor instead.
 func (*ProvisionRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{27}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ProvisionRequest) GetLabels() map[string]string {
@@ -2264,7 +2342,7 @@ type ReleaseRequest struct {
 
 func (x *ReleaseRequest) Reset() {
 	*x = ReleaseRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[28]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2276,7 +2354,7 @@ func (x *ReleaseRequest) String() string {
 func (*ReleaseRequest) ProtoMessage() {}
 
 func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[28]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2289,7 +2367,7 @@ func (x *ReleaseRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseRequest.ProtoReflect.Descriptor instead.
 func (*ReleaseRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{28}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ReleaseRequest) GetDeviceId() string {
@@ -2307,7 +2385,7 @@ type ReleaseResponse struct {
 
 func (x *ReleaseResponse) Reset() {
 	*x = ReleaseResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[29]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2397,7 @@ func (x *ReleaseResponse) String() string {
 func (*ReleaseResponse) ProtoMessage() {}
 
 func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[29]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2410,7 @@ func (x *ReleaseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReleaseResponse.ProtoReflect.Descriptor instead.
 func (*ReleaseResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{29}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 type ObserveRequest struct {
@@ -2346,7 +2424,7 @@ type ObserveRequest struct {
 
 func (x *ObserveRequest) Reset() {
 	*x = ObserveRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[30]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2358,7 +2436,7 @@ func (x *ObserveRequest) String() string {
 func (*ObserveRequest) ProtoMessage() {}
 
 func (x *ObserveRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[30]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2371,7 +2449,7 @@ func (x *ObserveRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ObserveRequest.ProtoReflect.Descriptor instead.
 func (*ObserveRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{30}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ObserveRequest) GetDeviceId() string {
@@ -2405,7 +2483,7 @@ type ActRequest struct {
 
 func (x *ActRequest) Reset() {
 	*x = ActRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[31]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2417,7 +2495,7 @@ func (x *ActRequest) String() string {
 func (*ActRequest) ProtoMessage() {}
 
 func (x *ActRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[31]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2430,7 +2508,7 @@ func (x *ActRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActRequest.ProtoReflect.Descriptor instead.
 func (*ActRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{31}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ActRequest) GetDeviceId() string {
@@ -2458,7 +2536,7 @@ type ActResponse struct {
 
 func (x *ActResponse) Reset() {
 	*x = ActResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[32]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2470,7 +2548,7 @@ func (x *ActResponse) String() string {
 func (*ActResponse) ProtoMessage() {}
 
 func (x *ActResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[32]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2483,7 +2561,7 @@ func (x *ActResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ActResponse.ProtoReflect.Descriptor instead.
 func (*ActResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{32}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ActResponse) GetDurationUs() int64 {
@@ -2511,7 +2589,7 @@ type ShellRequest struct {
 
 func (x *ShellRequest) Reset() {
 	*x = ShellRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[33]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2601,7 @@ func (x *ShellRequest) String() string {
 func (*ShellRequest) ProtoMessage() {}
 
 func (x *ShellRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[33]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2614,7 @@ func (x *ShellRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShellRequest.ProtoReflect.Descriptor instead.
 func (*ShellRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{33}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ShellRequest) GetDeviceId() string {
@@ -2571,7 +2649,7 @@ type ShellResponse struct {
 
 func (x *ShellResponse) Reset() {
 	*x = ShellResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[34]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +2661,7 @@ func (x *ShellResponse) String() string {
 func (*ShellResponse) ProtoMessage() {}
 
 func (x *ShellResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[34]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +2674,7 @@ func (x *ShellResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ShellResponse.ProtoReflect.Descriptor instead.
 func (*ShellResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{34}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ShellResponse) GetStdout() []byte {
@@ -2630,7 +2708,7 @@ type HealthRequest struct {
 
 func (x *HealthRequest) Reset() {
 	*x = HealthRequest{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[35]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2642,7 +2720,7 @@ func (x *HealthRequest) String() string {
 func (*HealthRequest) ProtoMessage() {}
 
 func (x *HealthRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[35]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2655,7 +2733,7 @@ func (x *HealthRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthRequest.ProtoReflect.Descriptor instead.
 func (*HealthRequest) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{35}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *HealthRequest) GetDeviceId() string {
@@ -2677,7 +2755,7 @@ type HealthResponse struct {
 
 func (x *HealthResponse) Reset() {
 	*x = HealthResponse{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[36]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2689,7 +2767,7 @@ func (x *HealthResponse) String() string {
 func (*HealthResponse) ProtoMessage() {}
 
 func (x *HealthResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[36]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2702,7 +2780,7 @@ func (x *HealthResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HealthResponse.ProtoReflect.Descriptor instead.
 func (*HealthResponse) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{36}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *HealthResponse) GetOk() bool {
@@ -2738,7 +2816,7 @@ type GuestReply struct {
 
 func (x *GuestReply) Reset() {
 	*x = GuestReply{}
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[37]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2750,7 +2828,7 @@ func (x *GuestReply) String() string {
 func (*GuestReply) ProtoMessage() {}
 
 func (x *GuestReply) ProtoReflect() protoreflect.Message {
-	mi := &file_cloudphone_v1_plugin_proto_msgTypes[37]
+	mi := &file_cloudphone_v1_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2763,7 +2841,7 @@ func (x *GuestReply) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GuestReply.ProtoReflect.Descriptor instead.
 func (*GuestReply) Descriptor() ([]byte, []int) {
-	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{37}
+	return file_cloudphone_v1_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GuestReply) GetPayload() []byte {
@@ -2915,13 +2993,18 @@ const file_cloudphone_v1_plugin_proto_rawDesc = "" +
 	"\x05delta\x18\x01 \x01(\tR\x05delta\x12\x12\n" +
 	"\x04done\x18\x02 \x01(\bR\x04done\x12#\n" +
 	"\rfinish_reason\x18\x03 \x01(\tR\ffinishReason\x12/\n" +
-	"\x05usage\x18\x04 \x01(\v2\x19.cloudphone.v1.InferUsageR\x05usage\"9\n" +
+	"\x05usage\x18\x04 \x01(\v2\x19.cloudphone.v1.InferUsageR\x05usage\"V\n" +
 	"\vLoadRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x14\n" +
-	"\x05slice\x18\x02 \x01(\tR\x05slice\"-\n" +
+	"\x05slice\x18\x02 \x01(\tR\x05slice\x12\x1b\n" +
+	"\tring_path\x18\x03 \x01(\tR\bringPath\"R\n" +
 	"\fLoadResponse\x12\x1d\n" +
 	"\n" +
-	"memory_mib\x18\x01 \x01(\x03R\tmemoryMib\"%\n" +
+	"memory_mib\x18\x01 \x01(\x03R\tmemoryMib\x12#\n" +
+	"\rring_attached\x18\x02 \x01(\bR\fringAttached\"T\n" +
+	"\tRingReply\x121\n" +
+	"\x06chunks\x18\x01 \x03(\v2\x19.cloudphone.v1.InferChunkR\x06chunks\x12\x14\n" +
+	"\x05error\x18\x02 \x01(\tR\x05error\"%\n" +
 	"\rUnloadRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\"\x10\n" +
 	"\x0eUnloadResponse\"\xbe\x02\n" +
@@ -3047,7 +3130,7 @@ func file_cloudphone_v1_plugin_proto_rawDescGZIP() []byte {
 }
 
 var file_cloudphone_v1_plugin_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_cloudphone_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_cloudphone_v1_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_cloudphone_v1_plugin_proto_goTypes = []any{
 	(ContractVersion)(0),      // 0: cloudphone.v1.ContractVersion
 	(PluginKind)(0),           // 1: cloudphone.v1.PluginKind
@@ -3075,26 +3158,27 @@ var file_cloudphone_v1_plugin_proto_goTypes = []any{
 	(*InferChunk)(nil),        // 23: cloudphone.v1.InferChunk
 	(*LoadRequest)(nil),       // 24: cloudphone.v1.LoadRequest
 	(*LoadResponse)(nil),      // 25: cloudphone.v1.LoadResponse
-	(*UnloadRequest)(nil),     // 26: cloudphone.v1.UnloadRequest
-	(*UnloadResponse)(nil),    // 27: cloudphone.v1.UnloadResponse
-	(*DeviceInfo)(nil),        // 28: cloudphone.v1.DeviceInfo
-	(*ListRequest)(nil),       // 29: cloudphone.v1.ListRequest
-	(*ListResponse)(nil),      // 30: cloudphone.v1.ListResponse
-	(*ProvisionRequest)(nil),  // 31: cloudphone.v1.ProvisionRequest
-	(*ReleaseRequest)(nil),    // 32: cloudphone.v1.ReleaseRequest
-	(*ReleaseResponse)(nil),   // 33: cloudphone.v1.ReleaseResponse
-	(*ObserveRequest)(nil),    // 34: cloudphone.v1.ObserveRequest
-	(*ActRequest)(nil),        // 35: cloudphone.v1.ActRequest
-	(*ActResponse)(nil),       // 36: cloudphone.v1.ActResponse
-	(*ShellRequest)(nil),      // 37: cloudphone.v1.ShellRequest
-	(*ShellResponse)(nil),     // 38: cloudphone.v1.ShellResponse
-	(*HealthRequest)(nil),     // 39: cloudphone.v1.HealthRequest
-	(*HealthResponse)(nil),    // 40: cloudphone.v1.HealthResponse
-	(*GuestReply)(nil),        // 41: cloudphone.v1.GuestReply
-	nil,                       // 42: cloudphone.v1.DeviceInfo.LabelsEntry
-	nil,                       // 43: cloudphone.v1.ProvisionRequest.LabelsEntry
-	nil,                       // 44: cloudphone.v1.ProvisionRequest.OptionsEntry
-	nil,                       // 45: cloudphone.v1.HealthResponse.DetailEntry
+	(*RingReply)(nil),         // 26: cloudphone.v1.RingReply
+	(*UnloadRequest)(nil),     // 27: cloudphone.v1.UnloadRequest
+	(*UnloadResponse)(nil),    // 28: cloudphone.v1.UnloadResponse
+	(*DeviceInfo)(nil),        // 29: cloudphone.v1.DeviceInfo
+	(*ListRequest)(nil),       // 30: cloudphone.v1.ListRequest
+	(*ListResponse)(nil),      // 31: cloudphone.v1.ListResponse
+	(*ProvisionRequest)(nil),  // 32: cloudphone.v1.ProvisionRequest
+	(*ReleaseRequest)(nil),    // 33: cloudphone.v1.ReleaseRequest
+	(*ReleaseResponse)(nil),   // 34: cloudphone.v1.ReleaseResponse
+	(*ObserveRequest)(nil),    // 35: cloudphone.v1.ObserveRequest
+	(*ActRequest)(nil),        // 36: cloudphone.v1.ActRequest
+	(*ActResponse)(nil),       // 37: cloudphone.v1.ActResponse
+	(*ShellRequest)(nil),      // 38: cloudphone.v1.ShellRequest
+	(*ShellResponse)(nil),     // 39: cloudphone.v1.ShellResponse
+	(*HealthRequest)(nil),     // 40: cloudphone.v1.HealthRequest
+	(*HealthResponse)(nil),    // 41: cloudphone.v1.HealthResponse
+	(*GuestReply)(nil),        // 42: cloudphone.v1.GuestReply
+	nil,                       // 43: cloudphone.v1.DeviceInfo.LabelsEntry
+	nil,                       // 44: cloudphone.v1.ProvisionRequest.LabelsEntry
+	nil,                       // 45: cloudphone.v1.ProvisionRequest.OptionsEntry
+	nil,                       // 46: cloudphone.v1.HealthResponse.DetailEntry
 }
 var file_cloudphone_v1_plugin_proto_depIdxs = []int32{
 	1,  // 0: cloudphone.v1.PluginInfo.kind:type_name -> cloudphone.v1.PluginKind
@@ -3114,45 +3198,46 @@ var file_cloudphone_v1_plugin_proto_depIdxs = []int32{
 	19, // 14: cloudphone.v1.InferRequest.messages:type_name -> cloudphone.v1.ChatMessage
 	20, // 15: cloudphone.v1.InferRequest.params:type_name -> cloudphone.v1.InferParams
 	22, // 16: cloudphone.v1.InferChunk.usage:type_name -> cloudphone.v1.InferUsage
-	42, // 17: cloudphone.v1.DeviceInfo.labels:type_name -> cloudphone.v1.DeviceInfo.LabelsEntry
-	3,  // 18: cloudphone.v1.DeviceInfo.state:type_name -> cloudphone.v1.DeviceState
-	9,  // 19: cloudphone.v1.DeviceInfo.screen:type_name -> cloudphone.v1.ScreenSize
-	28, // 20: cloudphone.v1.ListResponse.devices:type_name -> cloudphone.v1.DeviceInfo
-	43, // 21: cloudphone.v1.ProvisionRequest.labels:type_name -> cloudphone.v1.ProvisionRequest.LabelsEntry
-	44, // 22: cloudphone.v1.ProvisionRequest.options:type_name -> cloudphone.v1.ProvisionRequest.OptionsEntry
-	10, // 23: cloudphone.v1.ActRequest.action:type_name -> cloudphone.v1.Action
-	45, // 24: cloudphone.v1.HealthResponse.detail:type_name -> cloudphone.v1.HealthResponse.DetailEntry
-	5,  // 25: cloudphone.v1.Plugin.Describe:input_type -> cloudphone.v1.DescribeRequest
-	6,  // 26: cloudphone.v1.Plugin.Configure:input_type -> cloudphone.v1.ConfigureRequest
-	14, // 27: cloudphone.v1.Planner.Plan:input_type -> cloudphone.v1.PlanRequest
-	24, // 28: cloudphone.v1.Model.Load:input_type -> cloudphone.v1.LoadRequest
-	21, // 29: cloudphone.v1.Model.Infer:input_type -> cloudphone.v1.InferRequest
-	26, // 30: cloudphone.v1.Model.Unload:input_type -> cloudphone.v1.UnloadRequest
-	29, // 31: cloudphone.v1.Device.List:input_type -> cloudphone.v1.ListRequest
-	31, // 32: cloudphone.v1.Device.Provision:input_type -> cloudphone.v1.ProvisionRequest
-	32, // 33: cloudphone.v1.Device.Release:input_type -> cloudphone.v1.ReleaseRequest
-	34, // 34: cloudphone.v1.Device.Observe:input_type -> cloudphone.v1.ObserveRequest
-	35, // 35: cloudphone.v1.Device.Act:input_type -> cloudphone.v1.ActRequest
-	37, // 36: cloudphone.v1.Device.Shell:input_type -> cloudphone.v1.ShellRequest
-	39, // 37: cloudphone.v1.Device.Health:input_type -> cloudphone.v1.HealthRequest
-	4,  // 38: cloudphone.v1.Plugin.Describe:output_type -> cloudphone.v1.PluginInfo
-	7,  // 39: cloudphone.v1.Plugin.Configure:output_type -> cloudphone.v1.ConfigureResponse
-	17, // 40: cloudphone.v1.Planner.Plan:output_type -> cloudphone.v1.PlanResponse
-	25, // 41: cloudphone.v1.Model.Load:output_type -> cloudphone.v1.LoadResponse
-	23, // 42: cloudphone.v1.Model.Infer:output_type -> cloudphone.v1.InferChunk
-	27, // 43: cloudphone.v1.Model.Unload:output_type -> cloudphone.v1.UnloadResponse
-	30, // 44: cloudphone.v1.Device.List:output_type -> cloudphone.v1.ListResponse
-	28, // 45: cloudphone.v1.Device.Provision:output_type -> cloudphone.v1.DeviceInfo
-	33, // 46: cloudphone.v1.Device.Release:output_type -> cloudphone.v1.ReleaseResponse
-	11, // 47: cloudphone.v1.Device.Observe:output_type -> cloudphone.v1.Observation
-	36, // 48: cloudphone.v1.Device.Act:output_type -> cloudphone.v1.ActResponse
-	38, // 49: cloudphone.v1.Device.Shell:output_type -> cloudphone.v1.ShellResponse
-	40, // 50: cloudphone.v1.Device.Health:output_type -> cloudphone.v1.HealthResponse
-	38, // [38:51] is the sub-list for method output_type
-	25, // [25:38] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	23, // 17: cloudphone.v1.RingReply.chunks:type_name -> cloudphone.v1.InferChunk
+	43, // 18: cloudphone.v1.DeviceInfo.labels:type_name -> cloudphone.v1.DeviceInfo.LabelsEntry
+	3,  // 19: cloudphone.v1.DeviceInfo.state:type_name -> cloudphone.v1.DeviceState
+	9,  // 20: cloudphone.v1.DeviceInfo.screen:type_name -> cloudphone.v1.ScreenSize
+	29, // 21: cloudphone.v1.ListResponse.devices:type_name -> cloudphone.v1.DeviceInfo
+	44, // 22: cloudphone.v1.ProvisionRequest.labels:type_name -> cloudphone.v1.ProvisionRequest.LabelsEntry
+	45, // 23: cloudphone.v1.ProvisionRequest.options:type_name -> cloudphone.v1.ProvisionRequest.OptionsEntry
+	10, // 24: cloudphone.v1.ActRequest.action:type_name -> cloudphone.v1.Action
+	46, // 25: cloudphone.v1.HealthResponse.detail:type_name -> cloudphone.v1.HealthResponse.DetailEntry
+	5,  // 26: cloudphone.v1.Plugin.Describe:input_type -> cloudphone.v1.DescribeRequest
+	6,  // 27: cloudphone.v1.Plugin.Configure:input_type -> cloudphone.v1.ConfigureRequest
+	14, // 28: cloudphone.v1.Planner.Plan:input_type -> cloudphone.v1.PlanRequest
+	24, // 29: cloudphone.v1.Model.Load:input_type -> cloudphone.v1.LoadRequest
+	21, // 30: cloudphone.v1.Model.Infer:input_type -> cloudphone.v1.InferRequest
+	27, // 31: cloudphone.v1.Model.Unload:input_type -> cloudphone.v1.UnloadRequest
+	30, // 32: cloudphone.v1.Device.List:input_type -> cloudphone.v1.ListRequest
+	32, // 33: cloudphone.v1.Device.Provision:input_type -> cloudphone.v1.ProvisionRequest
+	33, // 34: cloudphone.v1.Device.Release:input_type -> cloudphone.v1.ReleaseRequest
+	35, // 35: cloudphone.v1.Device.Observe:input_type -> cloudphone.v1.ObserveRequest
+	36, // 36: cloudphone.v1.Device.Act:input_type -> cloudphone.v1.ActRequest
+	38, // 37: cloudphone.v1.Device.Shell:input_type -> cloudphone.v1.ShellRequest
+	40, // 38: cloudphone.v1.Device.Health:input_type -> cloudphone.v1.HealthRequest
+	4,  // 39: cloudphone.v1.Plugin.Describe:output_type -> cloudphone.v1.PluginInfo
+	7,  // 40: cloudphone.v1.Plugin.Configure:output_type -> cloudphone.v1.ConfigureResponse
+	17, // 41: cloudphone.v1.Planner.Plan:output_type -> cloudphone.v1.PlanResponse
+	25, // 42: cloudphone.v1.Model.Load:output_type -> cloudphone.v1.LoadResponse
+	23, // 43: cloudphone.v1.Model.Infer:output_type -> cloudphone.v1.InferChunk
+	28, // 44: cloudphone.v1.Model.Unload:output_type -> cloudphone.v1.UnloadResponse
+	31, // 45: cloudphone.v1.Device.List:output_type -> cloudphone.v1.ListResponse
+	29, // 46: cloudphone.v1.Device.Provision:output_type -> cloudphone.v1.DeviceInfo
+	34, // 47: cloudphone.v1.Device.Release:output_type -> cloudphone.v1.ReleaseResponse
+	11, // 48: cloudphone.v1.Device.Observe:output_type -> cloudphone.v1.Observation
+	37, // 49: cloudphone.v1.Device.Act:output_type -> cloudphone.v1.ActResponse
+	39, // 50: cloudphone.v1.Device.Shell:output_type -> cloudphone.v1.ShellResponse
+	41, // 51: cloudphone.v1.Device.Health:output_type -> cloudphone.v1.HealthResponse
+	39, // [39:52] is the sub-list for method output_type
+	26, // [26:39] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_cloudphone_v1_plugin_proto_init() }
@@ -3177,7 +3262,7 @@ func file_cloudphone_v1_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cloudphone_v1_plugin_proto_rawDesc), len(file_cloudphone_v1_plugin_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   42,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   4,
 		},
