@@ -172,6 +172,9 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 	c := client{t: t, url: url, token: tok}
 	waitReady(t, c)
+	if undoc, err := n.API.Undocumented(); err != nil || len(undoc) > 0 {
+		t.Fatalf("routes missing from openapi.json: %v %v", undoc, err)
+	}
 
 	var task tasks.Task
 	if code := c.do("POST", "/api/v1/run", map[string]any{"instruction": "打开设置然后打开飞行模式"}, &task); code != 202 {

@@ -1,0 +1,288 @@
+package console_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/openautoglm/cloudphone/core/api/console"
+	"github.com/openautoglm/cloudphone/core/api/devstream"
+	"github.com/openautoglm/cloudphone/core/auth"
+	"github.com/openautoglm/cloudphone/core/metrics"
+	"github.com/openautoglm/cloudphone/core/node"
+	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser test's screenshot to docs/console.png")
+
+// chromiumPath finds Debian's chromium (make deps installs it).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if _, err := os.Stat("/usr/bin/chromium"); err == nil {
+		return "/usr/bin/chromium"
+	}
+	t.Skip("no chromium on this machine (make deps installs Debian's chromium): the console browser test needs it")
+	return ""
+}
+
+// startNode runs a full server node (store, auth, scheduler, task
+// service, simulated phones, the offline planner) on 127.0.0.1:0 with the
+// console, device stream and metrics mounted, and returns it and its URL.
+func startNode(t *testing.T) (*node.Node, string) {
+	t.Helper()
+	plugins := t.TempDir()
+	for src, name := range map[string]string{
+		pluginbuild.GoBinary(t, "../../../plugins/device-sim", ""):           "device-sim",
+		pluginbuild.BuildWasm(t, "../../../wasm-modules/planner-intent", ""): "planner-intent.wasm",
+	} {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(plugins, name), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := filepath.Join(t.TempDir(), "cloudphone.yaml")
+	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\nplugins:\n  dir: %q\n  config:\n    device-sim: {count: 3, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
+		plugins, t.TempDir())
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n, err := node.New(ctx, node.Options{ConfigFile: cfg, Env: []string{}, Server: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := n.Start(ctx, true); err != nil {
+		cancel()
+		n.Close(context.Background())
+		t.Fatal(err)
+	}
+	mount(t, ctx, n)
+	served := make(chan struct{})
+	go func() { defer close(served); _ = n.Serve(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-served
+		n.Close(context.Background())
+	})
+	return n, n.URL()
+}
+
+// mount adds what the node does not mount itself (yet): the console, the
+// device stream and /metrics, exactly as the node wiring should.
+func mount(t *testing.T, ctx context.Context, n *node.Node) {
+	if n.API.Console == nil {
+		n.API.Console = console.Handler()
+	}
+	if n.API.Metrics == nil {
+		n.API.Metrics = metrics.New().Handler()
+	}
+	const stream = "GET /api/v1/devices/stream"
+	if _, ok := n.API.Extra[stream]; !ok {
+		hub := devstream.New(devstream.Options{Source: n.Pool, AuthOff: n.API.Auth == nil})
+		done := make(chan struct{})
+		go func() { defer close(done); _ = hub.Run(ctx) }()
+		t.Cleanup(func() { <-done })
+		if n.API.Extra == nil {
+			n.API.Extra = map[string]http.Handler{}
+		}
+		n.API.Extra[stream] = hub
+	}
+}
+
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(url + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestConsoleInBrowser drives the console in a headless Chromium against a
+// full server: sign in with a token, see the phones with live screenshots
+// over the device stream, submit a task, watch its timeline fill in live
+// until it finishes, read its steps, then the plugins and slices pages.
+func TestConsoleInBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds plugins and runs a browser")
+	}
+	chrome := chromiumPath(t)
+	n, url := startNode(t)
+	waitReady(t, url)
+	tok, _, err := n.Auth.Issue(auth.TokenSpec{Subject: "ops", Tenant: "default", Role: auth.RoleOperator, TTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chrome),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { t.Logf("chromedp: "+f, a...) }))
+	t.Cleanup(cancelBrowser)
+	// The first action starts the browser: no timeout on its context.
+	if err := chromedp.Do(bctx, chromedp.Navigate(url+"/")); err != nil {
+		t.Fatalf("start chromium and open the console: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	t.Cleanup(cancel)
+
+	fail := func(what string, err error) {
+		t.Helper()
+		page, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("%s: %v\npage text:\n%s", what, err, page)
+	}
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			fail(what, err)
+		}
+	}
+	// waitJS polls a JavaScript condition until it is true.
+	waitJS := func(what, cond string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](cond, chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(60*time.Second))); err != nil {
+			fail(what, err)
+		}
+	}
+	eval := func(what, expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			fail(what, err)
+		}
+		return v
+	}
+
+	// The page is public and shows the login; a bad token is refused on it.
+	do("login form", chromedp.WaitVisible(chromedp.ID("token")))
+	do("bad token", chromedp.SetValue(chromedp.ID("token"), "not-a-token"), chromedp.Click(chromedp.ID("login-btn")))
+	waitJS("bad token refused", `document.getElementById('login-error').textContent.includes('refused')`)
+	do("sign in", chromedp.SetValue(chromedp.ID("token"), tok), chromedp.Click(chromedp.ID("login-btn")),
+		chromedp.WaitVisible(chromedp.ID("nav")))
+	waitJS("whoami", `document.getElementById('whoami').textContent.includes('operator')`)
+	if who := eval("whoami", `document.getElementById('whoami').textContent`); !strings.Contains(who, "tenant default") {
+		t.Errorf("header says %q, want the operator of tenant default", who)
+	}
+
+	// Devices: three simulated phones, state live over the WebSocket,
+	// screenshots loaded with the token.
+	waitJS("three device cards", `document.querySelectorAll('#devices .device').length === 3`)
+	waitJS("device stream live", `document.querySelector('.live.on') !== null`)
+	waitJS("screenshots shown", `[...document.querySelectorAll('#devices .device img')].filter(i => i.complete && i.naturalWidth > 0).length === 3`)
+
+	// A task: submit it in the form, follow the timeline to the end.
+	do("tasks page", chromedp.Navigate(url+"/#/tasks"), chromedp.WaitVisible(chromedp.ID("instruction")))
+	do("submit", chromedp.SetValue(chromedp.ID("instruction"), "打开设置然后打开飞行模式"), chromedp.Click(chromedp.ID("submit-task")))
+	waitJS("timeline opened", `location.hash.startsWith('#/tasks/') && document.getElementById('timeline') !== null`)
+	waitJS("task finished", `document.getElementById('finished') !== null`)
+	waitJS("final state shown", `document.querySelector('#task-state[data-state="succeeded"]') !== null`)
+	steps, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#timeline .step').length`))
+	if err != nil {
+		fail("count steps", err)
+	}
+	if steps < 2 {
+		t.Fatalf("timeline shows %d steps, want at least 2", steps)
+	}
+	if first := eval("step 1", `document.querySelector('#timeline .step[data-step="1"] .action').textContent`); first == "" {
+		t.Errorf("step 1 shows no action")
+	}
+	waitJS("step screenshots", `[...document.querySelectorAll('#timeline .step img')].filter(i => i.complete && i.naturalWidth > 0).length >= 2`)
+	waitJS("step timings", `document.querySelectorAll('#timeline .step .timings span').length >= 2`)
+	id := strings.TrimPrefix(eval("hash", `location.hash`), "#/tasks/")
+	waitJS("task listed", fmt.Sprintf(`document.querySelector('#task-list tr[data-task=%q] .badge.succeeded') !== null`, id))
+
+	// The steps the page showed are the server's.
+	var apiSteps []map[string]any
+	getJSON(t, url+"/api/v1/tasks/"+id+"/steps", tok, &apiSteps)
+	if len(apiSteps) != steps {
+		t.Errorf("page shows %d steps, the API has %d", steps, len(apiSteps))
+	}
+
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		fail("screenshot", err)
+	}
+	out := filepath.Join(t.TempDir(), "console.png")
+	if *updateScreenshot {
+		out = "../../../docs/console.png"
+	}
+	if err := os.WriteFile(out, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of the task timeline: %s (%d bytes)", out, len(png))
+
+	// Plugins with versions and history; slices with usage.
+	do("plugins page", chromedp.Navigate(url+"/#/plugins"))
+	waitJS("plugins listed", `document.querySelector('#plugins tr[data-plugin="planner-intent"] .badge.active') !== null && document.querySelector('#plugins tr[data-plugin="device-sim"]') !== null`)
+	waitJS("reload history", `document.querySelector('#plugins tr[data-plugin="planner-intent"] details summary') !== null`)
+	do("slices page", chromedp.Navigate(url+"/#/slices"))
+	waitJS("slices listed", `document.querySelector('#slices tr[data-slice]') !== null || document.querySelector('#slices td.muted') !== null`)
+
+	// Signing out forgets the token.
+	do("sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("token")))
+	if stored := eval("token gone", `sessionStorage.getItem('cloudphone.token') || ''`); stored != "" {
+		t.Error("the token is still in sessionStorage after signing out")
+	}
+}
+
+func getJSON(t *testing.T, url, tok string, out any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
