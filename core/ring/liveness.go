@@ -108,7 +108,11 @@ func (r *Ring) recoverLost(why string) {
 	}
 	r.reapMu.Unlock()
 
-	r.opts.Logger.Warn("ring: consumer lost", "path", r.path, "why", why,
+	log := r.opts.Logger.Warn
+	if len(lost) == 0 {
+		log = r.opts.Logger.Info // a clean detach
+	}
+	log("ring: consumer gone", "path", r.path, "why", why,
 		"unfinished", len(lost), "requeued", len(requeued), "failed", len(lost)-len(requeued))
 	atomic.StoreUint32(r.u32(offConsumerPID), 0)
 	atomic.StoreUint32(r.u32(offConsumerState), consumerNone)

@@ -173,8 +173,10 @@ func (r *Ring) Close() error {
 	if r.owner {
 		atomic.StoreUint32(r.u32(offClosed), 1)
 	}
-	if r.cons && !r.owner {
-		atomic.StoreUint32(r.u32(offConsumerState), consumerDetached)
+	if r.cons && !r.owner && atomic.LoadUint32(r.u32(offEpoch)) == r.epoch {
+		// Only while still ours: an evicted consumer must not detach its
+		// successor.
+		atomic.CompareAndSwapUint32(r.u32(offConsumerState), consumerAttached, consumerDetached)
 	}
 	close(r.stop)
 	r.wake(offSQBell, true)

@@ -49,9 +49,9 @@ func Create(path string, opts Options) (*Ring, error) {
 // Open maps the ring at path, created by another process with Create, and
 // attaches as its consumer: Fetch and Complete. Sizes come from the file;
 // of opts only Wait, SpinFor, the heartbeat options and Logger apply. If
-// another consumer is attached and alive Open fails with ErrBusy; if the
-// previous one died, Open waits (up to HeartbeatTimeout + 1s) for the
-// owner to recover its commands.
+// another consumer is attached and its process is alive, Open fails with
+// ErrBusy at once; if the previous one died or detached, Open waits (up to
+// HeartbeatTimeout + 1s) for the owner to recover its commands.
 func Open(path string, opts Options) (*Ring, error) {
 	opts.Entries, opts.ArenaMiB, opts.ArenaBytes = 0, 0, 0
 	o, err := opts.withDefaults()
@@ -101,6 +101,10 @@ func (r *Ring) attach() error {
 		}
 		if atomic.CompareAndSwapUint32(state, consumerNone, consumerAttached) {
 			break
+		}
+		pid := atomic.LoadUint32(r.u32(offConsumerPID))
+		if atomic.LoadUint32(state) == consumerAttached && pid != 0 && pidAlive(pid) {
+			return fmt.Errorf("%w (pid %d)", ErrBusy, pid)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("%w (pid %d, state %d)", ErrBusy, atomic.LoadUint32(r.u32(offConsumerPID)), atomic.LoadUint32(state))

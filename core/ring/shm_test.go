@@ -252,3 +252,43 @@ func TestOpenRefuses(t *testing.T) {
 
 // sha is the digest the Python consumer returns.
 func sha(b []byte) []byte { s := sha256.Sum256(b); return s[:] }
+
+// TestConsumerStalled: a consumer whose heartbeat stands still is declared
+// lost; what it held fails back with the reason, and the stalled consumer
+// is evicted (its next Fetch or Complete fails) so it cannot touch the
+// rings a new consumer uses.
+func TestConsumerStalled(t *testing.T) {
+	path := shmPath(t)
+	r, err := Create(path, Options{Entries: 4, ArenaBytes: 4 * 2 * 64, Wait: WaitSleep,
+		HeartbeatInterval: 10 * time.Millisecond, HeartbeatTimeout: 100 * time.Millisecond, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	stalled, err := Open(path, Options{HeartbeatInterval: time.Hour, HeartbeatTimeout: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { stalled.Close() })
+	ctx := context.Background()
+	if err := r.Submit(ctx, Command{ID: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cmds := make([]Command, 1)
+	if n, err := stalled.Fetch(ctx, cmds); err != nil || n != 1 {
+		t.Fatalf("fetch = %d, %v", n, err)
+	}
+	comps := make([]Completion, 1)
+	if _, err := r.Reap(ctx, comps); err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(comps[0].Err(), ErrConsumerLost) || !strings.Contains(string(comps[0].Result), "no heartbeat") {
+		t.Fatalf("completion of the stalled consumer's command: %v", comps[0].Err())
+	}
+	if err := stalled.Complete(cmds[0].Reply(StatusOK, nil)); !errors.Is(err, ErrConsumerLost) {
+		t.Fatalf("complete by an evicted consumer: %v", err)
+	}
+	if _, err := stalled.Fetch(ctx, cmds); !errors.Is(err, ErrConsumerLost) {
+		t.Fatalf("fetch by an evicted consumer: %v", err)
+	}
+}

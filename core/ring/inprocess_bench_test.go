@@ -1,0 +1,223 @@
+package ring
+
+import (
+	"context"
+	"encoding/binary"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Benchmarks report their target as a ratio to a baseline measured in the
+// same process: x_vs_<baseline> > 1 means the ring is that many times
+// faster. Run: go test ./core/ring -run '^$' -bench . -benchtime 2s
+
+const benchBatch = 64
+
+// chanRoundTrip is the baseline of an in-process ring: n requests through
+// a worker goroutine over Go channels (request channel, reply channel),
+// with up to inflight in flight; it returns ns per request.
+func chanRoundTrip(n, inflight int) float64 {
+	req := make(chan uint64, inflight)
+	rep := make(chan uint64, inflight)
+	go func() {
+		for id := range req {
+			rep <- id
+		}
+		close(rep)
+	}()
+	start := time.Now()
+	sent, got := 0, 0
+	for got < n {
+		for sent < n && sent-got < inflight {
+			req <- uint64(sent)
+			sent++
+		}
+		<-rep
+		got++
+	}
+	el := time.Since(start)
+	close(req)
+	for range rep {
+	}
+	return float64(el.Nanoseconds()) / float64(n)
+}
+
+func newBenchRing(b *testing.B, mode WaitMode) *Ring {
+	b.Helper()
+	r, err := New(Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: mode})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close() })
+	return r
+}
+
+// BenchmarkInProcessBatched: submit → consume → complete → reap, batches
+// of 64 each way, polling consumer goroutine; ns/op is per command
+// (target < 100 ns), against a Go channel round trip with 64 in flight.
+func BenchmarkInProcessBatched(b *testing.B) {
+	r := newBenchRing(b, WaitPoll)
+	serve(b, r, benchBatch, func(c Command) Completion { return c.Reply(StatusOK, nil) })
+	cmds := make([]Command, benchBatch)
+	comps := make([]Completion, benchBatch)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; {
+		k := min(benchBatch, b.N-done)
+		for i := range cmds[:k] {
+			cmds[i].ID = uint64(done + i)
+		}
+		if err := r.Submit(ctx, cmds[:k]...); err != nil {
+			b.Fatal(err)
+		}
+		for got := 0; got < k; {
+			n, err := r.Reap(ctx, comps[:k-got])
+			if err != nil {
+				b.Fatal(err)
+			}
+			got += n
+		}
+		done += k
+	}
+	b.StopTimer()
+	ringNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	chanNs := chanRoundTrip(max(b.N, 10000), benchBatch)
+	b.ReportMetric(chanNs, "chan-ns/cmd")
+	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+	b.ReportMetric(100/ringNs, "x_vs_target100ns")
+}
+
+// BenchmarkInProcessCall: one Call (submit, wait for its own completion)
+// at a time, polling; against one Go channel round trip at a time.
+func BenchmarkInProcessCall(b *testing.B) {
+	r := newBenchRing(b, WaitPoll)
+	serve(b, r, benchBatch, func(c Command) Completion { return c.Reply(StatusOK, nil) })
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := r.Call(ctx, Command{ID: uint64(i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	ringNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	chanNs := chanRoundTrip(max(b.N, 10000), 1)
+	b.ReportMetric(chanNs, "chan-ns/call")
+	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+}
+
+// BenchmarkInProcessOneWay: unbatched one-way latency, submit of one
+// command → a polling consumer's Fetch returning it (oneway-ns), against
+// a Go channel send → a receiving goroutine.
+func BenchmarkInProcessOneWay(b *testing.B) {
+	r := newBenchRing(b, WaitPoll)
+	base := time.Now()
+	var total atomic.Int64
+	serve(b, r, 1, func(c Command) Completion {
+		total.Add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(c.Payload)))
+		return c.Reply(StatusOK, nil)
+	})
+	ctx := context.Background()
+	var stamp [8]byte
+	comps := make([]Completion, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
+		if err := r.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Reap(ctx, comps); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	ringNs := float64(total.Load()) / float64(b.N)
+	chanNs := chanOneWay(max(b.N, 10000))
+	b.ReportMetric(ringNs, "oneway-ns")
+	b.ReportMetric(chanNs, "chan-oneway-ns")
+	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+}
+
+// chanOneWay is the one-way baseline: ns from a channel send to the
+// receiving goroutine running, one message at a time.
+func chanOneWay(n int) float64 {
+	req := make(chan time.Time)
+	ack := make(chan struct{})
+	var total time.Duration
+	go func() {
+		for t := range req {
+			total += time.Since(t)
+			ack <- struct{}{}
+		}
+	}()
+	for i := 0; i < n; i++ {
+		req <- time.Now()
+		<-ack
+	}
+	close(req)
+	return float64(total.Nanoseconds()) / float64(n)
+}
+
+// BenchmarkSleepWake: wake-up latency of a consumer sleeping on the SQ
+// futex doorbell (WaitSleep): submit → Fetch returning (wake-ns), against
+// a goroutine parked on a Go channel receive (chan-wake-ns). A pause
+// before each command lets the consumer fall asleep.
+func BenchmarkSleepWake(b *testing.B) {
+	r := newBenchRing(b, WaitSleep)
+	base := time.Now()
+	var total atomic.Int64
+	serve(b, r, 1, func(c Command) Completion {
+		total.Add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(c.Payload)))
+		return c.Reply(StatusOK, nil)
+	})
+	ctx := context.Background()
+	var stamp [8]byte
+	comps := make([]Completion, 1)
+	for i := 0; i < b.N; i++ {
+		waitAsleep(r, offSQWaiters)
+		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
+		if err := r.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Reap(ctx, comps); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ringNs := float64(total.Load()) / float64(b.N)
+	chanNs := chanWake(min(max(b.N, 1000), 20000))
+	b.ReportMetric(ringNs, "wake-ns")
+	b.ReportMetric(chanNs, "chan-wake-ns")
+	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+}
+
+// waitAsleep waits until a sleeper announced itself in a waiters word.
+func waitAsleep(r *Ring, waitersOff uint64) {
+	for atomic.LoadUint32(r.u32(waitersOff)) == 0 {
+		time.Sleep(20 * time.Microsecond)
+	}
+	time.Sleep(20 * time.Microsecond) // from announcing to inside futex_wait
+}
+
+// chanWake is the sleeping baseline: a goroutine parked on a channel
+// receive is sent a timestamp after a pause.
+func chanWake(n int) float64 {
+	req := make(chan time.Time)
+	ack := make(chan struct{})
+	var total time.Duration
+	go func() {
+		for t := range req {
+			total += time.Since(t)
+			ack <- struct{}{}
+		}
+	}()
+	for i := 0; i < n; i++ {
+		time.Sleep(40 * time.Microsecond)
+		req <- time.Now()
+		<-ack
+	}
+	close(req)
+	return float64(total.Nanoseconds()) / float64(n)
+}
