@@ -60,8 +60,13 @@
 // an unreferenced file, which Prune deletes; never an event pointing at a
 // missing or half-written file (retention aside).
 //
-// Reads use a separate pool of read-only connections; WAL lets them run
-// concurrently with the writer and see only committed data. Concurrent
+// Reads use a separate pool of read-only connections with the hot queries
+// prepared; WAL lets them run concurrently with the writer and see only
+// committed data. Task, the API's hottest read, is served from a bounded
+// in-memory cache that only the writer fills, after each commit and in
+// commit order (so no reader sees a task go back to an older version); a
+// miss is a query. The cache assumes this Store is the only writer of
+// tasks in its database (Options.TaskCache). Concurrent
 // connections from other processes (cloudphone token create while the
 // server runs) wait up to Options.BusyTimeout for a lock; foreign keys are
 // enforced.

@@ -66,7 +66,9 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) (Event, error) {
 	}
 	var after func()
 	if ev.Kind == KindStep {
-		after = func() { s.tasks.drop(ev.TaskID) } // its step count changed
+		after = func() { // the same change as the UPDATE below
+			s.tasks.update(ev.TaskID, func(t *Task) { t.Steps = max(t.Steps, ev.Step) })
+		}
 	}
 	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
 		if ev.Seq == 0 {

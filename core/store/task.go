@@ -182,12 +182,10 @@ func (s *Store) Task(ctx context.Context, id string) (Task, error) {
 	if t, ok := s.tasks.get(id); ok {
 		return t, nil
 	}
-	gen := s.tasks.generation()
 	t, err := scanTask(s.getTaskStmt.QueryRowContext(ctx, id), nil)
 	if err != nil {
 		return Task{}, s.readErr("get task "+id, err)
 	}
-	s.tasks.fill(t, gen)
 	return t, nil
 }
 
