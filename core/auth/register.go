@@ -40,9 +40,10 @@ type RegisterResponse struct {
 // presents an API key or token whose role may register devices (operator
 // or admin) in "Authorization: Bearer …", or the registration secret in
 // the body, and gets a device token (kind device, role operator, limited
-// to its device, Options.TokenTTL long). 200 with RegisterResponse; 400
-// bad body; 401 missing or bad credentials; 403 a credential that may not
-// register (a viewer, a device token, another tenant).
+// to its device, Options.TokenTTL long). 200 with RegisterResponse; 400 a
+// body that is not one JSON object of known fields; then 401 missing or
+// bad credentials; 403 a credential that may not register (a viewer, a
+// device token, another tenant); 400 a bad device id.
 func (a *Authenticator) RegisterHandler() http.Handler {
 	return http.HandlerFunc(a.register)
 }
@@ -58,10 +59,8 @@ func (a *Authenticator) register(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
 		return
 	}
-	if err := validDeviceID(req.DeviceID); err != nil {
-		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
-		return
-	}
+	// Credentials first: an unauthenticated caller learns nothing about
+	// what a valid body looks like.
 	p, status, err := a.registrant(r, req)
 	if err != nil {
 		if status == http.StatusUnauthorized {
@@ -72,6 +71,10 @@ func (a *Authenticator) register(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setAuditActor(r.Context(), p)
+	if err := validDeviceID(req.DeviceID); err != nil {
+		writeError(w, http.StatusBadRequest, "bad_request", err.Error())
+		return
+	}
 	SetAuditTarget(r.Context(), req.DeviceID)
 	tenant, err := p.TenantFor(req.Tenant)
 	if err != nil {
