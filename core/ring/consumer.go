@@ -16,6 +16,7 @@ type consumerState struct {
 	fetched   []atomic.Uint32
 	fetchedID []atomic.Uint64
 	epoch     uint32 // the attach epoch this handle owns (shm consumers)
+	ownerGone atomic.Bool
 	bad       []desc // malformed descriptors of one Fetch, reused
 	badErr    []error
 }
@@ -30,6 +31,9 @@ func (r *Ring) initConsumer() {
 func (r *Ring) evicted() error {
 	if atomic.LoadUint32(r.u32(offClosed)) != 0 {
 		return ErrClosed
+	}
+	if r.ownerGone.Load() {
+		return fmt.Errorf("ring %s: owner pid %d exited: %w", r.path, atomic.LoadUint32(r.u32(offOwnerPID)), ErrClosed)
 	}
 	if r.owner { // in-process: nobody evicts
 		return nil

@@ -176,6 +176,7 @@ func BenchmarkSleepWake(b *testing.B) {
 	ctx := context.Background()
 	var stamp [8]byte
 	comps := make([]Completion, 1)
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		waitAsleep(r, offSQWaiters)
 		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
@@ -186,8 +187,9 @@ func BenchmarkSleepWake(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
 	ringNs := float64(total.Load()) / float64(b.N)
-	chanNs := chanWake(min(max(b.N, 1000), 20000))
+	chanNs := chanWake(min(max(b.N, 200), 2000))
 	b.ReportMetric(ringNs, "wake-ns")
 	b.ReportMetric(chanNs, "chan-wake-ns")
 	b.ReportMetric(chanNs/ringNs, "x_vs_chan")

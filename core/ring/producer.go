@@ -318,6 +318,12 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 			r.release(p.tag)
 		}
 		r.pending = append(r.pending[:0], r.pending[n:]...)
+		if len(r.pending) > 0 { // more than buf held: let another Reap see them
+			select {
+			case r.pendingCh <- struct{}{}:
+			default:
+			}
+		}
 		r.reapMu.Unlock()
 		if n > 0 {
 			return n, nil

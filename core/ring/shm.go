@@ -1,7 +1,10 @@
 package ring
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"sync/atomic"
@@ -13,7 +16,7 @@ import (
 // Create builds a ring in a new shared-memory file at path (normally under
 // /dev/shm) and returns its owner side: Submit, Call and Reap. A consumer
 // in another process attaches with Open. The file must not exist; Close
-// removes it. The owner watches the consumer and recovers its unfinished
+// removes it; a ring file left by an owner that died is replaced. The owner watches the consumer and recovers its unfinished
 // commands when it dies or detaches (Options.Requeue).
 func Create(path string, opts Options) (*Ring, error) {
 	o, err := opts.withDefaults()
@@ -22,6 +25,13 @@ func Create(path string, opts Options) (*Ring, error) {
 	}
 	g := newGeometry(o.Entries, o.ArenaBytes)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) && staleRing(path) {
+		o.Logger.Info("ring: replacing a ring whose owner exited", "path", path)
+		if rmErr := os.Remove(path); rmErr != nil {
+			return nil, fmt.Errorf("create ring %s: remove stale ring: %w", path, rmErr)
+		}
+		f, err = os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create ring %s: %w", path, err)
 	}
@@ -118,7 +128,8 @@ func (r *Ring) attach() error {
 }
 
 // startHeartbeat advances the heartbeat word every HeartbeatInterval while
-// the consumer is open (the owner's liveness check).
+// the consumer is open (the owner's liveness check), and watches the
+// owner: once its process is gone, Fetch and Complete return ErrClosed.
 func (r *Ring) startHeartbeat() {
 	r.wg.Add(1)
 	go func() {
@@ -131,6 +142,10 @@ func (r *Ring) startHeartbeat() {
 				return
 			case <-t.C:
 				atomic.AddUint64(r.u64(offHeartbeat), 1)
+				if !pidAlive(atomic.LoadUint32(r.u32(offOwnerPID))) {
+					r.ownerGone.Store(true)
+					r.wake(offSQBell, true) // a sleeping Fetch returns ErrClosed
+				}
 			}
 		}
 	}()
@@ -155,4 +170,24 @@ func pidAlive(pid uint32) bool {
 		}
 	}
 	return true
+}
+
+// staleRing reports whether path is a ring whose owner process is gone
+// (left behind by a crash), so Create may replace it. Anything else that
+// exists there is kept.
+func staleRing(path string) bool {
+	b := make([]byte, headerSize)
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if _, err := io.ReadFull(f, b); err != nil {
+		return false
+	}
+	le := binary.LittleEndian
+	if le.Uint32(b[offMagic:]) != magic {
+		return false
+	}
+	return !pidAlive(le.Uint32(b[offOwnerPID:]))
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -290,5 +292,66 @@ func TestConsumerStalled(t *testing.T) {
 	}
 	if _, err := stalled.Fetch(ctx, cmds); !errors.Is(err, ErrConsumerLost) {
 		t.Fatalf("fetch by an evicted consumer: %v", err)
+	}
+}
+
+// deadPID is the pid of a process that has exited and been reaped.
+func deadPID(t *testing.T) uint32 {
+	t.Helper()
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skipf("cannot run true: %v", err)
+	}
+	return uint32(cmd.Process.Pid)
+}
+
+// orphanRing writes a ring file at path as an owner that crashed would
+// leave it: valid, no consumer, owner pid gone.
+func orphanRing(t *testing.T, path string) {
+	t.Helper()
+	r, err := New(Options{Entries: 2, ArenaBytes: 256, Wait: WaitPoll}) // poll: no goroutine touches it
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	mem := bytes.Clone(r.mem)
+	binary.LittleEndian.PutUint32(mem[offOwnerPID:], deadPID(t))
+	binary.LittleEndian.PutUint32(mem[offConsumerState:], consumerNone)
+	if err := os.WriteFile(path, mem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestOwnerCrashed: a ring file whose owner died is replaced by Create,
+// and a consumer attached to it learns the owner is gone (ErrClosed)
+// instead of waiting forever.
+func TestOwnerCrashed(t *testing.T) {
+	path := shmPath(t)
+	orphanRing(t, path)
+	c, err := Open(path, Options{Wait: WaitSleep, HeartbeatInterval: 10 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Fetch(ctx, make([]Command, 1)); !errors.Is(err, ErrClosed) || !strings.Contains(err.Error(), "owner pid") {
+		t.Fatalf("fetch on an orphaned ring: %v, want ErrClosed naming the owner", err)
+	}
+
+	r, err := Create(path, Options{Entries: 2, ArenaBytes: 256, Logger: quiet})
+	if err != nil {
+		t.Fatalf("Create over a stale ring: %v", err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if _, err := Create(path, Options{Entries: 2, ArenaBytes: 256}); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("Create over a live ring: %v, want ErrExist", err)
+	}
+	other := shmPath(t)
+	if err := os.WriteFile(other, []byte("not a ring"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(other, Options{}); !errors.Is(err, os.ErrExist) {
+		t.Fatalf("Create over a foreign file: %v, want ErrExist", err)
 	}
 }
