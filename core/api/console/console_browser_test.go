@@ -231,7 +231,8 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("step 1 shows no action")
 	}
 	waitJS("step screenshots", `[...document.querySelectorAll('#timeline .step img')].filter(i => i.complete && i.naturalWidth > 0).length >= 2`)
-	waitJS("step timings", `document.querySelectorAll('#timeline .step .timings span').length >= 2`)
+	// Drawn, not only present: the CSP must not have dropped their widths.
+	waitJS("step timings", `[...document.querySelectorAll('#timeline .step .timings span')].filter(s => s.offsetWidth > 0).length >= 2`)
 	id := strings.TrimPrefix(eval("hash", `location.hash`), "#/tasks/")
 	waitJS("task listed", fmt.Sprintf(`document.querySelector('#task-list tr[data-task=%q] .badge.succeeded') !== null`, id))
 
@@ -242,7 +243,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Errorf("page shows %d steps, the API has %d", steps, len(apiSteps))
 	}
 
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100 is a PNG (below, a JPEG)
 	if err != nil {
 		fail("screenshot", err)
 	}

@@ -23,7 +23,7 @@ export function tasksView(root, [id]) {
         class: 'clickable' + (t.task_id === id ? ' active' : ''), dataset: { task: t.task_id },
         onclick: () => { location.hash = '#/tasks/' + encodeURIComponent(t.task_id); },
       },
-      h('td', {}, h('div', {}, t.instruction), h('div', { class: 'muted mono' }, t.task_id)),
+      h('td', {}, h('div', {}, t.instruction), h('div', { class: 'muted mono', title: t.task_id }, t.task_id.slice(0, 14) + '…')),
       h('td', {}, badge(t.state)), h('td', {}, t.steps), h('td', { class: 'muted' }, ago(t.created_at)))));
       if (!tasks.length) replace(list, h('tr', {}, h('td', { colspan: 4, class: 'muted' }, 'No tasks yet: submit one.')));
     } catch (e) {
@@ -194,8 +194,10 @@ function stepEntry(ev, urls) {
   }
   const t = ev.timings || {};
   const total = t.total_ns || 1;
-  const bar = h('div', { class: 'timings', title: 'time per phase' },
-    PHASES.map((p) => (t[p + '_ns'] ? h('span', { class: 'ph-' + p, style: `width:${(100 * t[p + '_ns'] / total).toFixed(2)}%`, title: p + ' ' + ms(t[p + '_ns']) }) : null)));
+  // The agent counts the planner in overhead: the bar draws plan apart.
+  const part = { ...t, overhead_ns: Math.max(0, (t.overhead_ns || 0) - (t.plan_ns || 0)) };
+  const bar = h('div', { class: 'timings', title: 'share of the step’s total time per phase (the rest observes the next screen)' },
+    PHASES.map((p) => (part[p + '_ns'] ? h('span', { class: 'ph-' + p, style: `width:${(100 * part[p + '_ns'] / total).toFixed(2)}%`, title: p + ' ' + ms(part[p + '_ns']) }) : null)));
   const what = ev.action ? actionText(ev.action) : ev.message ? 'finish: ' + ev.message : '';
   return h('div', { class: 'step', dataset: { step: ev.step } },
     shot,
@@ -206,5 +208,5 @@ function stepEntry(ev, urls) {
       ev.error ? h('div', { class: 'error' }, ev.error) : null,
       bar,
       h('div', { class: 'muted' }, 'total ', ms(t.total_ns), ' · ',
-        PHASES.filter((p) => t[p + '_ns']).map((p) => p + ' ' + ms(t[p + '_ns'])).join(' · '))));
+        PHASES.filter((p) => part[p + '_ns']).map((p) => p + ' ' + ms(part[p + '_ns'])).join(' · '))));
 }
