@@ -35,6 +35,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	s := &Server{Metrics: http.NotFoundHandler(), Audit: http.NotFoundHandler(), Extra: map[string]http.Handler{
 		"POST /api/v1/devices/register": http.NotFoundHandler(),
 		"GET /api/v1/whoami":            http.NotFoundHandler(),
+		"GET /api/v1/devices/stream":    http.NotFoundHandler(),
 	}}
 	var served []string
 	for _, r := range s.routes() {

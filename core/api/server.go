@@ -51,6 +51,9 @@ type Server struct {
 	// device registration, the audit log, the device stream): pattern →
 	// handler. Their patterns must be in the OpenAPI document.
 	Extra map[string]http.Handler
+	// Instrument wraps the route mux (inside Auth, so it sees the matched
+	// pattern): the HTTP metrics middleware.
+	Instrument func(http.Handler) http.Handler
 	// Audit serves GET /api/v1/audit (admin; the auth middleware checks).
 	Audit http.Handler
 	// Metrics serves /metrics; Console serves "/" (both public).
@@ -125,6 +128,9 @@ func (s *Server) Handler() http.Handler {
 		})
 	}
 	var h http.Handler = mux
+	if s.Instrument != nil {
+		h = s.Instrument(h)
+	}
 	if s.Auth != nil {
 		h = s.Auth(h)
 	}

@@ -14,9 +14,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/api/devstream"
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/metrics"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
 	"github.com/openautoglm/cloudphone/core/pluginhost/wasmrt"
@@ -66,6 +68,8 @@ type Node struct {
 	// Tasks runs submitted tasks; Sched admits and dispatches them.
 	Tasks *tasks.Service
 	Sched *sched.Scheduler
+	// Metrics is the Prometheus registry served at /metrics.
+	Metrics *metrics.Metrics
 
 	models   *cache.Models
 	log      *slog.Logger
@@ -78,6 +82,7 @@ type Node struct {
 	level    *slog.LevelVar
 	// readyState is what /readyz reports.
 	readyState readiness
+	devstream  *devstream.Hub
 }
 
 // New loads the config and builds the node's services; nothing is served
@@ -169,6 +174,7 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 // pluginEvent has the pool read a backend's devices as soon as its plugin
 // (re)loads. It runs under the host's lock: it only signals.
 func (n *Node) pluginEvent(ev pluginhost.Event) {
+	n.recordPluginEvent(ev)
 	switch ev.Action {
 	case pluginhost.ActionLoaded, pluginhost.ActionSwapped, pluginhost.ActionRecovered:
 		if n.Pool != nil {

@@ -213,6 +213,15 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("screenshot is not a PNG: %q", shot[:min(len(shot), 8)])
 	}
 
+	// Public: the metrics (with this task's transitions) and the console.
+	pub := client{t: t, url: url}
+	if m := string(pub.raw("/metrics")); !strings.Contains(m, `cloudphone_task_transitions_total{state="succeeded"} 1`) {
+		t.Errorf("metrics lack the succeeded task:\n%s", grepLines(m, "cloudphone_task"))
+	}
+	if page := string(pub.raw("/")); !strings.Contains(page, "<html") {
+		t.Errorf("console page: %.200s", page)
+	}
+
 	stop()
 	n2, url2, _ := startServer(t, plugins, data, "")
 	_ = n2
@@ -230,10 +239,22 @@ func TestServerEndToEnd(t *testing.T) {
 	}
 }
 
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
 func (c client) raw(path string) []byte {
 	c.t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, c.url+path, nil)
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)

@@ -8,12 +8,17 @@ import (
 	"log/slog"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/api"
+	"github.com/openautoglm/cloudphone/core/api/console"
+	"github.com/openautoglm/cloudphone/core/api/devstream"
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/metrics"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/sched"
 	"github.com/openautoglm/cloudphone/core/store"
 	"github.com/openautoglm/cloudphone/core/tasks"
@@ -52,7 +57,12 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 		n.closers = append(n.closers, gw.Close)
 	}
 
-	svc, err := tasks.New(tasks.Options{Store: st, Planners: n.Host, Models: models, Screenshots: true, Logger: log})
+	n.Metrics = metrics.New()
+	if err := n.Metrics.WatchDevices(n.Pool); err != nil {
+		return err
+	}
+	svc, err := tasks.New(tasks.Options{Store: st, Planners: n.Host, Models: models, Screenshots: true,
+		Observer: n.Metrics, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -67,12 +77,15 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	// them) before the gateway, the pool and the store it uses.
 	n.closers = append(n.closers, svc.Close)
 
+	hub := devstream.New(devstream.Options{Source: n.Pool, AuthOff: cfg.API.Auth.Disabled, Logger: log})
+	n.devstream = hub
 	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Backends: n.Host, Tasks: svc, Auth: au.Middleware,
-		Audit:        api.AuditHandler(st),
+		Audit: api.AuditHandler(st), Metrics: n.Metrics.Handler(), Instrument: n.Metrics.Middleware, Console: console.Handler(),
 		MaxBodyBytes: int64(cfg.API.MaxBodyKiB) << 10, Ready: n.ready, Logger: log,
 		Extra: map[string]http.Handler{
 			"POST /api/v1/devices/register": au.RegisterHandler(),
 			"GET /api/v1/whoami":            au.WhoAmIHandler(),
+			"GET /api/v1/devices/stream":    hub,
 		}}
 	if c := cfg.API.TLS; c.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
@@ -94,8 +107,13 @@ func (n *Node) startServices(ctx context.Context) error {
 	sctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() { defer close(done); _ = n.Sched.Run(sctx) }()
+	hubDone := make(chan struct{})
+	go func() { defer close(hubDone); _ = n.devstream.Run(sctx) }()
+	if n.Gateway != nil {
+		go n.sliceMetrics(sctx)
+	}
 	// The scheduler stops dispatching before the task service closes.
-	n.closers = append(n.closers, func(context.Context) error { cancel(); <-done; return nil })
+	n.closers = append(n.closers, func(context.Context) error { cancel(); <-done; <-hubDone; return nil })
 	if err := n.Tasks.Start(ctx, n.Sched); err != nil {
 		return err
 	}
@@ -122,4 +140,60 @@ func (n *Node) ready() error {
 		}
 	}
 	return nil
+}
+
+// sliceMetrics copies the gateway's slice usage into the metrics every
+// second.
+func (n *Node) sliceMetrics(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	prev := map[string]vgpu.SliceStatus{}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		for _, s := range n.Gateway.Slices() {
+			used := 0.0
+			if p, ok := prev[s.Name]; ok && s.Elapsed > p.Elapsed {
+				used = float64(s.GPUTime-p.GPUTime) / float64(s.Elapsed-p.Elapsed)
+			}
+			prev[s.Name] = s
+			n.Metrics.SetRingDepth(s.Name, s.QueueDepth+s.InFlight)
+			n.Metrics.SetSliceUsage(s.Name, metrics.SliceUsage{Share: float64(s.ComputePercent) / 100, Used: used,
+				MemoryUsed: s.MemoryUsedMiB << 20, MemoryLimit: s.MemoryMiB << 20})
+		}
+	}
+}
+
+// recordPluginEvent counts a plugin load or reload in the metrics and
+// appends it to the audit log. It runs under the plugin host's lock, so
+// the audit write happens on its own goroutine.
+func (n *Node) recordPluginEvent(ev pluginhost.Event) {
+	result := ""
+	switch ev.Action {
+	case pluginhost.ActionLoaded, pluginhost.ActionSwapped, pluginhost.ActionRecovered:
+		result = metrics.ReloadOK
+	case pluginhost.ActionRejected:
+		result = metrics.ReloadRejected
+	case pluginhost.ActionCrashed:
+		result = metrics.ReloadFailed
+	default:
+		return
+	}
+	n.Metrics.PluginReload(ev.Plugin, result, ev.Duration)
+	if a := n.Auth; a != nil {
+		e := auth.Entry{Time: ev.Time, Actor: "system", Tenant: auth.DefaultTenant, Action: "plugin." + ev.Action,
+			Target: ev.Plugin, Result: "ok", Details: map[string]any{"file": ev.File, "version": ev.Version,
+				"previous_version": ev.Previous, "sha256": ev.SHA256}}
+		if ev.Error != "" {
+			e.Result = "failed"
+			e.Details["error"] = ev.Error
+		}
+		if e.Target == "" {
+			e.Target = ev.File
+		}
+		go a.Record(context.Background(), e)
+	}
 }

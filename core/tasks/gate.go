@@ -78,6 +78,8 @@ func (r *taskRun) park(ctx context.Context) (bool, error) {
 	set := func(from, to State) {
 		if _, err := r.s.store.UpdateTask(rec, r.task.ID, []State{from}, func(t *Task) error { t.State = to; return nil }); err != nil {
 			r.s.log.Error("record pause", "task", r.task.ID, "to", to, "error", err)
+		} else {
+			r.s.moved(from, to)
 		}
 		r.s.wake.notify(r.task.ID)
 	}

@@ -33,14 +33,25 @@ func (s *Service) Recover(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("interrupt task %s: %w", t.ID, err))
 		}
 	}
+	requeued := 0
 	if sc != nil {
 		for _, t := range rec.Queued {
 			var rej *RejectError
-			if err := s.admit(ctx, sc, t); err != nil && !errors.As(err, &rej) {
+			err := s.admit(ctx, sc, t)
+			if err == nil {
+				requeued++
+			} else if !errors.As(err, &rej) {
 				errs = append(errs, fmt.Errorf("requeue task %s: %w", t.ID, err))
 			}
 		}
 	}
+	// The live gauges start from what this process holds.
+	s.obs.SetTasks(string(StateQueued), requeued)
+	s.mu.Lock()
+	running := len(s.runs)
+	s.mu.Unlock()
+	s.obs.SetTasks(string(StateRunning), running)
+	s.obs.SetTasks(string(StatePaused), 0)
 	if n := len(rec.Unfinished) + len(rec.Queued); n > 0 {
 		s.log.Info("tasks recovered", "interrupted", len(rec.Unfinished), "requeued", len(rec.Queued))
 	}

@@ -59,6 +59,7 @@ func (s *Service) Dispatch(_ context.Context, d *sched.Dispatched, lease *pool.L
 		}
 		return
 	}
+	s.moved(StateQueued, StateRunning)
 	rctx, cancel := context.WithCancelCause(s.base)
 	r := &taskRun{s: s, task: t, lease: lease, cancel: cancel, done: make(chan struct{})}
 	r.gate.init()
@@ -164,6 +165,7 @@ func (r *taskRun) agentEvent(rec context.Context, ev agent.Event) {
 	if ev.Kind == agent.EventPaused {
 		r.gate.expect(ev.Action)
 	}
+	r.s.obs.ObserveEvent(ev)
 	var png []byte
 	if ev.ScreenshotSHA256 != "" {
 		png = ev.Observation.GetScreenshotPng()
@@ -197,13 +199,20 @@ func (r *taskRun) end(rec, ctx context.Context, res agent.Result) agent.Result {
 			reason = ReasonDenied
 		}
 	}
+	var prev State
 	_, err := r.s.store.UpdateTask(rec, r.task.ID, []State{StateRunning, StatePaused}, func(t *Task) error {
+		prev = t.State
 		t.State, t.Reason, t.Message = state, reason, res.Message
 		t.Steps = max(t.Steps, res.Steps)
 		return nil
 	})
 	if err != nil {
 		r.s.log.Error("record final state", "task", r.task.ID, "state", state, "error", err)
+	} else {
+		r.s.moved(prev, state)
+	}
+	if dl := r.task.Deadline; !dl.IsZero() && time.Now().After(dl) {
+		r.s.obs.DeadlineMissed()
 	}
 	agentStatus := res.Status
 	res.Status = agent.Status(state)

@@ -43,7 +43,9 @@ type Options struct {
 	Screenshots bool
 	// StepTimeout bounds one step (agent.Runner.StepTimeout).
 	StepTimeout time.Duration
-	Logger      *slog.Logger
+	// Observer is told of transitions and events (metrics); nil: none.
+	Observer Observer
+	Logger   *slog.Logger
 }
 
 // Service runs submitted tasks. Build it with New, give its Dispatch to the
@@ -51,6 +53,7 @@ type Options struct {
 type Service struct {
 	opts  Options
 	store Store
+	obs   Observer
 	log   *slog.Logger
 	wake  wakers
 
@@ -80,8 +83,11 @@ func New(opts Options) (*Service, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
+	}
 	base, stop := context.WithCancelCause(context.Background())
-	return &Service{opts: opts, store: opts.Store, log: opts.Logger, runs: map[string]*taskRun{},
+	return &Service{opts: opts, store: opts.Store, obs: opts.Observer, log: opts.Logger, runs: map[string]*taskRun{},
 		base: base, stop: stop, wake: wakers{m: map[string]*waker{}}}, nil
 }
 
@@ -135,6 +141,7 @@ func (s *Service) Submit(ctx context.Context, req Request) (Task, bool, error) {
 	if !created {
 		return stored, false, nil
 	}
+	s.moved("", StateQueued)
 	if err := s.admit(ctx, sc, stored); err != nil {
 		return Task{}, true, err
 	}
@@ -150,6 +157,7 @@ func (s *Service) admit(ctx context.Context, sc Scheduler, t Task) error {
 	}
 	rej := rejection(err, time.Now())
 	rej.TaskID = t.ID
+	s.obs.AdmissionRejected(rej.Code)
 	if _, ferr := s.finish(ctx, t.ID, []State{StateQueued}, StateFailed, rej.Code, rej.Error()); ferr != nil {
 		s.log.Error("record a refused task", "task", t.ID, "error", ferr)
 	}
@@ -277,13 +285,16 @@ func (s *Service) Screenshot(ctx context.Context, sha string) ([]byte, error) {
 // finish moves a task that is not running in this process to a final
 // state and records its final event.
 func (s *Service) finish(ctx context.Context, id string, from []State, to State, reason, msg string) (Task, error) {
+	var prev State
 	t, err := s.store.UpdateTask(ctx, id, from, func(t *Task) error {
+		prev = t.State
 		t.State, t.Reason, t.Message = to, reason, msg
 		return nil
 	})
 	if err != nil {
 		return Task{}, err
 	}
+	s.moved(prev, to)
 	res := &agent.Result{Status: agent.Status(to), Message: msg, Steps: t.Steps}
 	ev := Event{Event: agent.Event{TaskID: id, Kind: agent.EventFinished, Step: t.Steps, Message: msg, Result: res},
 		State: to, Reason: reason}
