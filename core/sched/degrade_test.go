@@ -108,7 +108,7 @@ func TestReportLearns(t *testing.T) {
 		t.Fatalf("prior %s, want sched.step_estimate 1s", got)
 	}
 	for i := range 30 {
-		id := string(rune('a' + i%26)) + string(rune('0'+i/26))
+		id := string(rune('a'+i%26)) + string(rune('0'+i/26))
 		if err := s.Submit(Task{ID: id, Planner: "pa", Model: "ma", EstSteps: 4, Deadline: clk.Now().Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/openautoglm/cloudphone/core/pool"
+	"github.com/openautoglm/cloudphone/core/sched"
 )
 
 func TestDevices(t *testing.T) {
@@ -16,6 +17,7 @@ func TestDevices(t *testing.T) {
 		return map[string]string{"android": "13"}
 	})
 	ctx := context.Background()
+	var first sched.Lease
 	for _, tc := range []struct {
 		name string
 		req  pool.Request
@@ -40,22 +42,23 @@ func TestDevices(t *testing.T) {
 			t.Fatalf("%s: got %v %v, want device %d", tc.name, l, err, tc.dev)
 		}
 		if tc.dev == 0 {
-			l.Release()
-			l.Release() // a second release does nothing
-			if d.Free() != 1 {
-				t.Fatalf("free %d after releasing one of three", d.Free())
-			}
-			select {
-			case <-d.Changes():
-			default:
-				t.Fatal("no change signalled on release")
-			}
-			if l2, err := d.TryLease(ctx, tc.req); err != nil || l2.(*DevLease).Index != 0 {
-				t.Fatalf("re-lease: %v %v", l2, err)
-			}
+			first = l
 		}
 	}
 	if d.Capacity() != 3 || d.Free() != 0 {
 		t.Fatalf("capacity %d free %d", d.Capacity(), d.Free())
+	}
+	first.Release()
+	first.Release() // a second release does nothing
+	if d.Free() != 1 {
+		t.Fatalf("free %d after releasing one of three", d.Free())
+	}
+	select {
+	case <-d.Changes():
+	default:
+		t.Fatal("no change signalled on release")
+	}
+	if l, err := d.TryLease(ctx, pool.Request{Owner: "g", Tenant: "t"}); err != nil || l.(*DevLease).Index != 0 {
+		t.Fatalf("re-lease: %v %v", l, err)
 	}
 }
