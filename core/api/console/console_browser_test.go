@@ -131,7 +131,8 @@ func waitReady(t *testing.T, url string) {
 // TestConsoleInBrowser drives the console in a headless Chromium against a
 // full server: sign in with a token, see the phones with live screenshots
 // over the device stream, submit a task, watch its timeline fill in live
-// until it finishes, read its steps, then the plugins and slices pages.
+// until it finishes, read its steps, confirm and deny paused tasks, then
+// the plugins and slices pages.
 func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugins and runs a browser")
@@ -255,6 +256,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot of the task timeline: %s (%d bytes)", out, len(png))
+
+	// A sensitive action (sending a message) pauses its task: Confirm lets
+	// it finish, Deny fails it.
+	for _, tc := range []struct{ button, final string }{{"confirm", "succeeded"}, {"deny", "failed"}} {
+		do("tasks page", chromedp.Navigate(url+"/#/tasks"), chromedp.WaitVisible(chromedp.ID("instruction")))
+		do("submit a sensitive task", chromedp.SetValue(chromedp.ID("instruction"), "打开微信给张三发消息说明天开会"), chromedp.Click(chromedp.ID("submit-task")))
+		waitJS("paused for "+tc.button, `document.querySelector('#task-state[data-state="paused"]') !== null && document.getElementById('`+tc.button+`') !== null`)
+		do(tc.button, chromedp.Click(chromedp.ID(tc.button)))
+		waitJS(tc.button+" → "+tc.final, `document.querySelector('#task-state[data-state="`+tc.final+`"]') !== null && document.getElementById('finished') !== null`)
+	}
 
 	// Plugins with versions and history; slices with usage.
 	do("plugins page", chromedp.Navigate(url+"/#/plugins"))
