@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strconv"
 	"sync"
 
 	"github.com/openautoglm/cloudphone/core/pool"
@@ -73,16 +74,19 @@ func (l *DevLease) Release() {
 func (d *Devices) TryLease(_ context.Context, req pool.Request) (sched.Lease, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.free > 0 {
+		for i, labels := range d.labels {
+			if !d.busy[i] && matches(labels, req, i) {
+				d.busy[i] = true
+				d.free--
+				return &DevLease{d: d, Index: i}, nil
+			}
+		}
+	}
 	matched := 0
 	for i, labels := range d.labels {
-		if !matches(labels, req, i) {
-			continue
-		}
-		matched++
-		if !d.busy[i] {
-			d.busy[i] = true
-			d.free--
-			return &DevLease{d: d, Index: i}, nil
+		if matches(labels, req, i) {
+			matched++
 		}
 	}
 	if matched == 0 {
@@ -92,7 +96,7 @@ func (d *Devices) TryLease(_ context.Context, req pool.Request) (sched.Lease, er
 }
 
 func matches(labels map[string]string, req pool.Request, i int) bool {
-	if req.DeviceID != "" && req.DeviceID != fmt.Sprintf("sim/%d", i) {
+	if req.DeviceID != "" && req.DeviceID != "sim/"+strconv.Itoa(i) {
 		return false
 	}
 	for k, v := range req.Labels {
@@ -100,10 +104,11 @@ func matches(labels map[string]string, req pool.Request, i int) bool {
 			return false
 		}
 	}
-	if t := labels["tenant"]; t != "" && t != req.Tenant {
-		return false
+	if len(labels) == 0 {
+		return true
 	}
-	return true
+	t := labels["tenant"]
+	return t == "" || t == req.Tenant
 }
 
 // Changes implements sched.Devices.
