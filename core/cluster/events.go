@@ -75,6 +75,9 @@ func (n *Node) publishEvent(_ context.Context, ev Event, opts ...jetstream.Publi
 		if ev.Time.IsZero() {
 			ev.Time = time.Now().UTC()
 		}
+		if ev.Node == "" {
+			ev.Node = n.opts.NodeID
+		}
 		var b []byte
 		if b, err = json.Marshal(ev); err == nil {
 			_, err = n.js.PublishAsync(subj, b, append(opts, jetstream.WithExpectStream(streamEvents))...)

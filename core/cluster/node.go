@@ -131,6 +131,7 @@ type Node struct {
 
 	mu      sync.Mutex
 	put     map[string]bool   // registry keys this node wrote last heartbeat
+	states  map[string]string // device id → state at the last heartbeat
 	synced  map[string]string // plugin name → sha256 this node wrote
 	refused map[string]bool   // plugin name NUL sha256 already refused
 

@@ -86,9 +86,11 @@ func (n *Node) heartbeat(ctx context.Context) {
 		n.log.Warn("node heartbeat", "err", err)
 	}
 	keys := make(map[string]bool, len(devs))
+	states := make(map[string]string, len(devs))
 	for _, d := range devs {
 		k := deviceKey(n.opts.NodeID, d.ID)
 		keys[k] = true
+		states[d.ID] = d.State
 		if err := putJSON(ctx, n.devices, k, Device{DeviceStatus: d, Node: n.opts.NodeID, Updated: now}); err != nil {
 			n.log.Warn("device heartbeat", "device", d.ID, "err", err)
 		}
@@ -101,10 +103,33 @@ func (n *Node) heartbeat(ctx context.Context) {
 		}
 	}
 	n.put = keys
+	before := n.states
+	n.states = states
 	n.mu.Unlock()
+	n.deviceEvents(ctx, before, states, devs)
 	for _, k := range gone {
 		if err := n.devices.Delete(ctx, k); err != nil && !errors.Is(err, jetstream.ErrKeyNotFound) {
 			n.log.Warn("remove device from registry", "key", k, "err", err)
+		}
+	}
+}
+
+// deviceEvents publishes what changed since the last heartbeat on
+// cp.events.device.<id>: added, state (a new state) and removed, each with
+// the device's record (the id alone for removed).
+func (n *Node) deviceEvents(ctx context.Context, before, now map[string]string, devs []pool.DeviceStatus) {
+	for _, d := range devs {
+		old, ok := before[d.ID]
+		switch {
+		case !ok:
+			n.publishEvent(ctx, Event{Kind: KindDevice, ID: d.ID, Type: "added", Data: mustJSON(d)})
+		case old != d.State:
+			n.publishEvent(ctx, Event{Kind: KindDevice, ID: d.ID, Type: "state", Data: mustJSON(d)})
+		}
+	}
+	for id := range before {
+		if _, ok := now[id]; !ok {
+			n.publishEvent(ctx, Event{Kind: KindDevice, ID: id, Type: "removed"})
 		}
 	}
 }

@@ -43,7 +43,26 @@ func TestRegistry(t *testing.T) {
 		t.Fatalf("device JSON %s", raw)
 	}
 
+	// Device events: each device was added; a state change and a
+	// removal are published at the next heartbeat.
+	evs, err := a.Events(ctx, KindDevice, "sim/b-1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer evs.Close()
+	fb.mu.Lock()
+	fb.devs[1].State = "leased"
+	fb.mu.Unlock()
+	for _, want := range []string{"added", "state"} {
+		ev, err := evs.Next(ctx)
+		if err != nil || ev.Type != want || ev.Node != "b" {
+			t.Fatalf("device event %+v, %v; want %s from b", ev, err, want)
+		}
+	}
 	fb.remove("sim/b-1")
+	if ev, err := evs.Next(ctx); err != nil || ev.Type != "removed" {
+		t.Fatalf("device event %+v, %v; want removed", ev, err)
+	}
 	waitFor(t, 3*ttl, func() error {
 		devs, err := a.Devices(ctx)
 		if err != nil {
