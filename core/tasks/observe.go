@@ -18,6 +18,14 @@ type Observer interface {
 	SetTasks(state string, n int)
 }
 
+// lifecycle is an Observer that also follows each run (tracing:
+// telemetry.Chained is one): told when a task got its device, and how it
+// ended.
+type lifecycle interface {
+	TaskStarted(id, tenant, device, planner string)
+	TaskEnded(id, state, reason, message string)
+}
+
 // noObserver observes nothing.
 type noObserver struct{}
 

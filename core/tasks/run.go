@@ -110,6 +110,9 @@ func (r *taskRun) run(ctx context.Context, d *sched.Dispatched) agent.Result {
 		msg += " (degraded: " + d.Reason + ")"
 	}
 	r.record(rec, Event{Event: agent.Event{Kind: EventStarted, Message: msg}, State: StateRunning, Device: r.lease.Device}, nil)
+	if lc, ok := s.obs.(lifecycle); ok {
+		lc.TaskStarted(t.ID, t.Tenant, r.lease.Device, task.Planner)
+	}
 	go r.watchLease(ctx)
 	go r.renewLease(ctx)
 	var final agent.Result
@@ -218,6 +221,9 @@ func (r *taskRun) end(rec, ctx context.Context, res agent.Result) agent.Result {
 	res.Status = agent.Status(state)
 	r.record(rec, Event{Event: agent.Event{Kind: agent.EventFinished, Step: res.Steps, Message: res.Message, Result: &res},
 		State: state, Reason: reason}, nil)
+	if lc, ok := r.s.obs.(lifecycle); ok {
+		lc.TaskEnded(r.task.ID, string(state), reason, res.Message)
+	}
 	r.s.log.Info("task finished", "task", r.task.ID, "tenant", r.task.Tenant, "device", r.lease.Device,
 		"state", state, "reason", reason, "steps", res.Steps)
 	res.Status = agentStatus

@@ -298,3 +298,54 @@ func TestExplicitPathAndLazyStart(t *testing.T) {
 		}
 	}
 }
+
+// counting is a TaskObserver that counts the calls forwarded to it.
+type counting struct{ transitions, events, rejections, misses, sets int }
+
+func (c *counting) TaskTransition(from, to string)  { c.transitions++ }
+func (c *counting) ObserveEvent(ev agent.Event)     { c.events++ }
+func (c *counting) AdmissionRejected(reason string) { c.rejections++ }
+func (c *counting) DeadlineMissed()                 { c.misses++ }
+func (c *counting) SetTasks(state string, n int)    { c.sets++ }
+
+func TestChainedTracesAndForwards(t *testing.T) {
+	rc := startReceiver(t)
+	tr, err := New(context.Background(), Options{Endpoint: rc.url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	next := &counting{}
+	c := Chain(tr, next)
+	c.TaskTransition("", "queued")
+	c.TaskTransition("queued", "running")
+	c.TaskStarted("t-c", "acme", "sim/sim-1", "planner-intent")
+	c.ObserveEvent(agent.Event{TaskID: "t-c", Kind: agent.EventStep, Step: 1, Time: time.Now(),
+		Timings: &agent.Timings{Observe: time.Millisecond, Act: time.Millisecond, Total: 3 * time.Millisecond}})
+	c.AdmissionRejected("queue_full")
+	c.DeadlineMissed()
+	c.SetTasks("queued", 0)
+	c.TaskEnded("t-c", "failed", "device_lost", "phone went away")
+	if *next != (counting{transitions: 2, events: 1, rejections: 1, misses: 1, sets: 1}) {
+		t.Errorf("forwarded %+v", *next)
+	}
+	if err := tr.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	spans, _ := rc.snapshot()
+	var task *tracepb.Span
+	for _, s := range spans {
+		if s.GetName() == "task" {
+			task = s
+		}
+	}
+	if len(spans) != 4 || task == nil {
+		t.Fatalf("%d spans (task: %v), want task, step 1, observe, act", len(spans), task != nil)
+	}
+	if dev, _ := attr(task.GetAttributes(), KeyDeviceID); dev != "sim/sim-1" {
+		t.Errorf("task device %q", dev)
+	}
+	if msg := task.GetStatus().GetMessage(); msg != "failed: device_lost: phone went away" {
+		t.Errorf("task status %q", msg)
+	}
+}
