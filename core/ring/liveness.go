@@ -89,10 +89,8 @@ func (r *Ring) recoverLost(why string) {
 	var lost, requeued []uint32
 	for t := range r.inflight {
 		e := &r.inflight[t]
-		if p := e.pos.Load(); e.busy.Load() && p != 0 && p-1 < sqHead {
-			if held := r.isPending(uint32(t)); !held {
-				lost = append(lost, uint32(t))
-			}
+		if p := e.pos.Load(); p != 0 && p-1 < sqHead && e.wait.Load() != waitDelivered {
+			lost = append(lost, uint32(t))
 		}
 	}
 	for _, t := range lost {
@@ -116,15 +114,4 @@ func (r *Ring) recoverLost(why string) {
 		"unfinished", len(lost), "requeued", len(requeued), "failed", len(lost)-len(requeued))
 	atomic.StoreUint32(r.u32(offConsumerPID), 0)
 	atomic.StoreUint32(r.u32(offConsumerState), consumerNone)
-}
-
-// isPending reports whether tag's completion already waits for Reap. The
-// caller holds reapMu.
-func (r *Ring) isPending(tag uint32) bool {
-	for _, p := range r.pending {
-		if p.tag == tag {
-			return true
-		}
-	}
-	return false
 }

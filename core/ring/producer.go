@@ -19,10 +19,9 @@ const (
 
 // inflight is the owner's record of one tag (Go memory, never shared).
 type inflight struct {
-	busy atomic.Bool
 	d    desc          // the command as submitted (re-offered after a lost consumer)
-	pos  atomic.Uint64 // SQ position + 1; 0 while being submitted
-	wait atomic.Uint32
+	pos  atomic.Uint64 // SQ position + 1; 0 while free or being submitted
+	wait atomic.Uint32 // waitNone/Call/Abandoned/Delivered
 	ch   chan Completion
 }
 
@@ -142,11 +141,17 @@ func (r *Ring) acquire(ctx context.Context) (uint32, error) {
 
 // release frees a tag for the next command.
 func (r *Ring) release(tag uint32) {
-	e := &r.inflight[tag]
-	e.pos.Store(0)
-	e.ch = nil
-	e.busy.Store(false)
-	r.tags.push(tag)
+	r.releaseAll([]uint32{tag})
+}
+
+// releaseAll frees tags with one push.
+func (r *Ring) releaseAll(tags []uint32) {
+	for _, t := range tags {
+		e := &r.inflight[t]
+		e.pos.Store(0)
+		e.ch = nil
+	}
+	r.tags.pushN(tags)
 	if r.tagWait.Load() > 0 {
 		select {
 		case r.tagFreed <- struct{}{}:
@@ -158,7 +163,6 @@ func (r *Ring) release(tag uint32) {
 // stage copies cmd into tag's in-flight entry and request chunk.
 func (r *Ring) stage(tag uint32, c *Command, wait uint32, ch chan Completion) {
 	e := &r.inflight[tag]
-	e.busy.Store(true)
 	e.d = desc{kind: kindCommand, flags: uint32(c.Flags), id: c.ID, slice: c.Slice, model: c.Model,
 		deadline: c.Deadline, tag: tag, off: r.g.reqOff(tag), length: uint32(len(c.Payload))}
 	copy(r.chunk(e.d.off), c.Payload)
@@ -204,21 +208,23 @@ func (r *Ring) Submit(ctx context.Context, cmds ...Command) error {
 	}
 	var small [64]uint32
 	tags := small[:0]
-	for i := range cmds {
+	if len(cmds) > len(small) {
+		tags = make([]uint32, 0, len(cmds))
+	}
+	tags = tags[:r.tags.popN(tags[:len(cmds)])]
+	for len(tags) < len(cmds) {
 		t, err := r.acquire(ctx)
 		if err != nil {
-			for _, t := range tags {
-				r.release(t)
-			}
+			r.releaseAll(tags)
 			return fmt.Errorf("ring submit: %w", err)
 		}
 		tags = append(tags, t)
+	}
+	for i, t := range tags {
 		r.stage(t, &cmds[i], waitNone, nil)
 	}
 	if err := r.enqueue(tags); err != nil {
-		for _, t := range tags {
-			r.release(t)
-		}
+		r.releaseAll(tags)
 		return fmt.Errorf("ring submit: %w", err)
 	}
 	return nil
@@ -314,9 +320,12 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 		r.reapMu.Lock()
 		r.drainCQ()
 		n := copyPending(buf, r.pending)
+		var small [64]uint32
+		tags := small[:0]
 		for _, p := range r.pending[:n] {
-			r.release(p.tag)
+			tags = append(tags, p.tag)
 		}
+		r.releaseAll(tags)
 		r.pending = append(r.pending[:0], r.pending[n:]...)
 		if len(r.pending) > 0 { // more than buf held: let another Reap see them
 			select {
@@ -386,7 +395,9 @@ func (r *Ring) route(slot []byte) {
 		return
 	}
 	e := &r.inflight[d.tag]
-	if e.pos.Load() == 0 || !e.busy.Load() || e.d.id != d.id { // pos first: it orders the read of e.d
+	// pos first: it orders the read of e.d. A delivered command (waiting
+	// in pending for Reap) is not answered twice.
+	if e.pos.Load() == 0 || e.d.id != d.id || e.wait.Load() == waitDelivered {
 		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
 		return
 	}
@@ -416,6 +427,7 @@ func (r *Ring) deliver(tag uint32, c Completion) {
 	case waitAbandoned:
 		r.release(tag)
 	default:
+		e.wait.Store(waitDelivered) // held for Reap
 		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
 		select {
 		case r.pendingCh <- struct{}{}:
@@ -430,13 +442,9 @@ func (r *Ring) failAll(status Status, reason string) {
 	r.reapMu.Lock()
 	defer r.reapMu.Unlock()
 	r.drainCQ()
-	held := map[uint32]bool{}
-	for _, p := range r.pending {
-		held[p.tag] = true
-	}
 	for t := range r.inflight {
 		e := &r.inflight[t]
-		if !e.busy.Load() || held[uint32(t)] || e.pos.Load() == 0 {
+		if e.pos.Load() == 0 || e.wait.Load() == waitDelivered {
 			continue
 		}
 		r.deliver(uint32(t), Completion{ID: e.d.id, Tag: uint32(t), Status: status, Result: []byte(reason)})
