@@ -213,7 +213,10 @@ func (p *Pool) Lease(ctx context.Context, req Request) (*Lease, error) {
 	}
 	w.ch = make(chan *Lease, 1)
 	p.waiters = append(p.waiters, w)
-	p.dispatchLocked()
+	// A new waiter frees no device: serve the queue without signalling
+	// Changes, or a dispatcher that leases with NoWait would wake itself
+	// forever while a task waits.
+	p.serveWaitersLocked()
 	select {
 	case l := <-w.ch:
 		p.mu.Unlock()
@@ -337,6 +340,11 @@ func (p *Pool) dispatchLocked() {
 	case p.changed <- struct{}{}:
 	default:
 	}
+	p.serveWaitersLocked()
+}
+
+// serveWaitersLocked is dispatchLocked without the Changes signal.
+func (p *Pool) serveWaitersLocked() {
 	if len(p.waiters) == 0 {
 		return
 	}
