@@ -17,8 +17,12 @@
 //     sha256 hash through the APIKeyStore interface;
 //   - Authenticator: the HTTP middleware that puts the caller's Principal
 //     in the request context (FromContext), answers 401 or 403 as JSON,
-//     records every mutating request through AuditLog, and serves device
-//     registration (POST /api/v1/devices/register) and whoami.
+//     and records every mutating request through AuditLog; and the
+//     endpoints auth serves itself (Handlers): device registration (POST
+//     /api/v1/devices/register), whoami, minting tokens and managing API
+//     keys;
+//   - StoreBackend: core/store as the APIKeyStore and the hash-chained
+//     AuditLog.
 //
 // It is not a user directory: there are no passwords or sessions. People
 // get tokens from an admin (`cloudphone token create`, POST
