@@ -7,7 +7,7 @@
 //     `cloudphone serve` and `cloudphone token create`, so a token minted by
 //     the CLI is accepted by a running server;
 //   - tokens: JWTs (EdDSA) with subject, tenant, role and kind claims,
-//     minted by Issuer and checked by Verifier, which caches verified
+//     minted by Signer and checked by Verifier, which caches verified
 //     tokens by a hash of the token string until they expire so a request
 //     costs a hash and a map lookup, not a signature check;
 //   - RBAC: the roles admin ⊇ operator ⊇ viewer, a table from action to
