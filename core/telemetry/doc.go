@@ -11,12 +11,16 @@
 // times are reconstructed. Pauses, resumptions, retries and inference
 // rounds are span events on the task span.
 //
-// The task service calls StartTask when a task is admitted (optional: the
-// first event starts the span otherwise), passes every agent.Event to
-// Observe, and calls EndTask with the final state (a finished event ends
-// the span too; EndTask covers tasks that end without one, e.g.
-// interrupted). Logger returns a *slog.Logger carrying task_id, device_id,
-// tenant and, when traced, trace_id.
+// Two ways in. The task service's observer: Chain(tracer, metrics) is a
+// tasks.Observer that traces and forwards every call to the metrics; the
+// service tells it TaskStarted (the task got its device) and TaskEnded
+// (its final state), and passes every agent event to ObserveEvent. Or by
+// hand: StartTask when a task starts (optional: the first event opens the
+// span otherwise), Observe for every agent.Event (a finished event ends
+// the span), EndTask for a task that ends without one. Logger returns a
+// *slog.Logger carrying task_id, device_id, tenant and, when traced,
+// trace_id; the tracer's own lines ("task started", "task ended", steps at
+// debug) carry the same.
 //
 // It is not a metrics exporter: Prometheus metrics live in core/metrics.
 package telemetry
