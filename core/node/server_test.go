@@ -44,11 +44,12 @@ func serverPlugins(t *testing.T) string {
 
 // startServer runs a server node on 127.0.0.1:0 over plugins and data and
 // returns it with its base URL; stop ends it (also at cleanup).
-func startServer(t testing.TB, plugins, data string, extra string) (n *Node, url string, stop func()) {
+// apiExtra is added to the api section (indented two spaces).
+func startServer(t testing.TB, plugins, data string, apiExtra string) (n *Node, url string, stop func()) {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "cloudphone.yaml")
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\nplugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n%s",
-		plugins, data, extra)
+	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
+		apiExtra, plugins, data)
 	if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
