@@ -32,18 +32,25 @@ func TestTaskCacheCoherent(t *testing.T) {
 			for r := range 4 {
 				readers.Go(func() {
 					seen := map[string]Task{}
+					from := map[string]string{}
 					for i := 0; !stop.Load(); i++ {
 						id := fmt.Sprintf("c%d", (i+r)%tasks)
+						_, cached := s.tasks.get(id) // where Task is likely to read it from, for the message
 						tk, err := s.Task(ctx, id)
 						if err != nil {
 							t.Error(err)
 							return
 						}
+						src := "database"
+						if cached {
+							src = "cache"
+						}
 						if prev, ok := seen[id]; ok && (tk.Steps < prev.Steps || rank[tk.State] < rank[prev.State]) {
-							t.Errorf("reader %d saw %s go back: %s/%d after %s/%d", r, id, tk.State, tk.Steps, prev.State, prev.Steps)
+							t.Errorf("reader %d saw %s go back: %s/%d (%s) after %s/%d (%s)", r, id, tk.State, tk.Steps, src,
+								prev.State, prev.Steps, from[id])
 							return
 						}
-						seen[id] = tk
+						seen[id], from[id] = tk, src
 					}
 				})
 			}
