@@ -17,10 +17,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/openautoglm/cloudphone/core/api/console"
-	"github.com/openautoglm/cloudphone/core/api/devstream"
 	"github.com/openautoglm/cloudphone/core/auth"
-	"github.com/openautoglm/cloudphone/core/metrics"
 	"github.com/openautoglm/cloudphone/core/node"
 	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
@@ -43,8 +40,9 @@ func chromiumPath(t *testing.T) string {
 }
 
 // startNode runs a full server node (store, auth, scheduler, task
-// service, simulated phones, the offline planner) on 127.0.0.1:0 with the
-// console, device stream and metrics mounted, and returns it and its URL.
+// service, simulated phones, the offline planner) on 127.0.0.1:0, as
+// `cloudphone serve` does (the node mounts the console, the device stream
+// and /metrics), and returns it and its URL.
 func startNode(t *testing.T) (*node.Node, string) {
 	t.Helper()
 	plugins := t.TempDir()
@@ -77,7 +75,6 @@ func startNode(t *testing.T) (*node.Node, string) {
 		n.Close(context.Background())
 		t.Fatal(err)
 	}
-	mount(t, ctx, n)
 	served := make(chan struct{})
 	go func() { defer close(served); _ = n.Serve(ctx) }()
 	t.Cleanup(func() {
@@ -86,28 +83,6 @@ func startNode(t *testing.T) (*node.Node, string) {
 		n.Close(context.Background())
 	})
 	return n, n.URL()
-}
-
-// mount adds what the node does not mount itself (yet): the console, the
-// device stream and /metrics, exactly as the node wiring should.
-func mount(t *testing.T, ctx context.Context, n *node.Node) {
-	if n.API.Console == nil {
-		n.API.Console = console.Handler()
-	}
-	if n.API.Metrics == nil {
-		n.API.Metrics = metrics.New().Handler()
-	}
-	const stream = "GET /api/v1/devices/stream"
-	if _, ok := n.API.Extra[stream]; !ok {
-		hub := devstream.New(devstream.Options{Source: n.Pool, AuthOff: n.API.Auth == nil})
-		done := make(chan struct{})
-		go func() { defer close(done); _ = hub.Run(ctx) }()
-		t.Cleanup(func() { <-done })
-		if n.API.Extra == nil {
-			n.API.Extra = map[string]http.Handler{}
-		}
-		n.API.Extra[stream] = hub
-	}
 }
 
 func waitReady(t *testing.T, url string) {
@@ -273,6 +248,25 @@ func TestConsoleInBrowser(t *testing.T) {
 	waitJS("reload history", `document.querySelector('#plugins tr[data-plugin="planner-intent"] details summary') !== null`)
 	do("slices page", chromedp.Navigate(url+"/#/slices"))
 	waitJS("slices listed", `document.querySelector('#slices tr[data-slice]') !== null || document.querySelector('#slices td.muted') !== null`)
+
+	// The metrics saw the console's traffic by route, streams included.
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`cloudphone_http_requests_total{code="101",route="GET /api/v1/devices/stream"}`,
+		`cloudphone_http_requests_total{code="200",route="GET /api/v1/tasks/{id}/events"}`,
+		`cloudphone_http_requests_total{code="202",route="POST /api/v1/run"} 3`,
+		`cloudphone_task_transitions_total{state="succeeded"} 2`,
+		`cloudphone_task_transitions_total{state="failed"} 1`,
+	} {
+		if !strings.Contains(string(m), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 
 	// Signing out forgets the token.
 	do("sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("token")))
