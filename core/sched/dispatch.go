@@ -22,12 +22,22 @@ type start struct {
 // Spawn. It returns how many tasks were dispatched.
 func (s *Scheduler) DispatchNow(ctx context.Context) int {
 	s.mu.Lock()
+	s.ctx = ctx
 	now := s.clock.Now()
 	if now.Sub(s.lastReplan) >= s.replan {
 		s.replanLocked(now)
 	}
+	starts := s.passLocked(ctx, now)
+	s.mu.Unlock()
+	s.startAll(ctx, starts)
+	return len(starts)
+}
+
+// passLocked is a dispatch pass; the caller spawns the starts after
+// unlocking.
+func (s *Scheduler) passLocked(ctx context.Context, now time.Time) []start {
 	var starts []start
-	refused := map[string]bool{} // request signatures the pool refused in this pass
+	var refused map[string]bool // request signatures the pool refused in this pass
 	var drop []int
 	for i, e := range s.q {
 		if refused[e.sig] {
@@ -41,6 +51,9 @@ func (s *Scheduler) DispatchNow(ctx context.Context) int {
 			if !errors.Is(err, pool.ErrBusy) && !errors.Is(err, pool.ErrNoDevice) && !errors.Is(err, pool.ErrQuota) {
 				s.log.Warn("lease for a queued task failed", "task", e.t.ID, "error", err)
 			}
+			if refused == nil {
+				refused = map[string]bool{}
+			}
 			refused[e.sig] = true
 			continue
 		}
@@ -50,11 +63,13 @@ func (s *Scheduler) DispatchNow(ctx context.Context) int {
 	for k := len(drop) - 1; k >= 0; k-- {
 		s.removeLocked(drop[k])
 	}
-	s.mu.Unlock()
+	return starts
+}
+
+func (s *Scheduler) startAll(ctx context.Context, starts []start) {
 	for _, st := range starts {
 		s.spawn(func() { s.run(ctx, st.d, st.l) })
 	}
-	return len(starts)
 }
 
 // startLocked turns e into a running task, degrading it when it is

@@ -88,8 +88,9 @@ type Scheduler struct {
 	seq        uint64
 	lastReplan time.Time
 	stats      Stats
-	heap       slotHeap    // scratch for projections
-	ends       []time.Time // scratch for projections
+	ctx        context.Context // of the last Run or DispatchNow: runs started by Submit get it
+	heap       slotHeap        // scratch for projections
+	ends       []time.Time     // scratch for projections
 }
 
 // New returns a scheduler; call Run (or DispatchNow) to dispatch.
@@ -166,7 +167,10 @@ func (s *Scheduler) poke() {
 // Submit admits t into the queue, or refuses it: ErrQueueFull,
 // ErrTenantQuota, ErrDuplicate, ErrInvalid, or a *RejectError when its
 // deadline cannot be met (sched.admission). A task predicted to meet its
-// deadline only on the cheaper tier is admitted degraded.
+// deadline only on the cheaper tier is admitted degraded. A task that
+// finds the queue empty and a device free is dispatched by Submit itself
+// (once Run or DispatchNow has given the scheduler its context); Submit
+// never blocks.
 func (s *Scheduler) Submit(t Task) error {
 	if t.ID == "" {
 		return fmt.Errorf("submit: %w: no id", ErrInvalid)
@@ -203,6 +207,16 @@ func (s *Scheduler) Submit(t Task) error {
 		s.stats.Degraded++
 	}
 	s.insertLocked(e)
+	if len(s.q) == 1 && s.ctx != nil {
+		// Nobody waits ahead of it: dispatch it here rather than wake the
+		// dispatcher (the same pass, over a queue of one).
+		ctx := s.ctx
+		starts := s.passLocked(ctx, now)
+		s.mu.Unlock()
+		s.startAll(ctx, starts)
+		s.mu.Lock() // for the deferred unlock
+		return nil
+	}
 	s.poke()
 	return nil
 }
@@ -301,6 +315,9 @@ func (s *Scheduler) Queued() int {
 // change (Devices.Changes), and every 10 Replan periods so that queued
 // tasks are degraded in time even when nothing else happens.
 func (s *Scheduler) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.ctx = ctx
+	s.mu.Unlock()
 	tick := time.NewTicker(10 * s.replan)
 	defer tick.Stop()
 	for {

@@ -43,6 +43,10 @@ type RealResult struct {
 	P50DispatchUs float64 `json:"p50_dispatch_us"`
 	P99DispatchUs float64 `json:"p99_dispatch_us"`
 	MaxDispatchUs float64 `json:"max_dispatch_us"`
+	// Decision latency stops at the scheduler's decision (the lease
+	// granted, Dispatched.Started), before the RunFunc's goroutine runs.
+	P50DecisionUs float64 `json:"p50_decision_us"`
+	P99DecisionUs float64 `json:"p99_decision_us"`
 	Rejected      int     `json:"rejected"`
 	Missed        int64   `json:"missed"`
 	ElapsedMs     float64 `json:"elapsed_ms"`
@@ -63,6 +67,7 @@ func RunReal(ctx context.Context, o RealOptions) (*RealResult, error) {
 	n := int(o.Rate * o.Duration.Seconds())
 	submitted := make([]atomic.Int64, n)
 	lat := make([]float64, n)
+	dec := make([]float64, n)
 	var wg sync.WaitGroup
 	var s *sched.Scheduler
 	run := func(_ context.Context, d *sched.Dispatched, l sched.Lease) {
@@ -70,6 +75,7 @@ func RunReal(ctx context.Context, o RealOptions) (*RealResult, error) {
 		i, _ := strconv.Atoi(d.Task.ID)
 		from := max(submitted[i].Load(), freed[l.(*DevLease).Index].Load())
 		lat[i] = float64(now-from) / 1e3
+		dec[i] = float64(d.Started.UnixNano()-from) / 1e3
 		hold := time.Duration(rand.ExpFloat64() * float64(o.Hold))
 		time.AfterFunc(hold, func() {
 			defer wg.Done()
@@ -107,7 +113,7 @@ func RunReal(ctx context.Context, o RealOptions) (*RealResult, error) {
 				EstSteps: 1, Deadline: now.Add(o.Deadline)})
 			if err != nil {
 				wg.Done()
-				lat[i] = -1
+				lat[i], dec[i] = -1, -1
 				rejected++
 			}
 		}
@@ -120,10 +126,12 @@ func RunReal(ctx context.Context, o RealOptions) (*RealResult, error) {
 	wg.Wait()
 	elapsed := time.Since(start)
 	lat = slices.DeleteFunc(lat, func(x float64) bool { return x < 0 })
+	dec = slices.DeleteFunc(dec, func(x float64) bool { return x < 0 })
 	res := &RealResult{Tasks: n, Rate: o.Rate, AchievedRate: float64(n) / sent.Seconds(), Devices: o.Devices,
 		Utilization: o.Rate * o.Hold.Seconds() / float64(o.Devices), Rejected: rejected,
 		Missed: s.Stats().Missed, ElapsedMs: float64(elapsed) / 1e6}
 	res.P50DispatchUs, res.P99DispatchUs = quantile(lat, 0.5), quantile(lat, 0.99)
+	res.P50DecisionUs, res.P99DecisionUs = quantile(dec, 0.5), quantile(dec, 0.99)
 	if len(lat) > 0 {
 		res.MaxDispatchUs = lat[len(lat)-1]
 	}

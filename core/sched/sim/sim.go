@@ -168,6 +168,7 @@ func (r *runner) arrive(t *state) {
 	if t.deadline > 0 {
 		st.Deadline = r.clock.t.Add(t.deadline)
 	}
+	r.pass = time.Now() // Submit dispatches a task that finds the queue empty
 	if err := r.s.Submit(st); err != nil {
 		var rej *sched.RejectError
 		if !errors.As(err, &rej) && !errors.Is(err, sched.ErrQueueFull) && !errors.Is(err, sched.ErrTenantQuota) {
