@@ -3,7 +3,6 @@ package ring
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -127,7 +126,7 @@ func (r *Ring) acquire(ctx context.Context) (uint32, error) {
 			return 0, ErrClosed
 		}
 		if r.opts.Wait == WaitPoll || i < 64 {
-			runtime.Gosched()
+			spin(i)
 			continue
 		}
 		timer.Reset(time.Millisecond)
@@ -272,19 +271,19 @@ func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
 				}
 			}
 		}
-		spin := r.opts.Wait == WaitPoll
+		spinning := r.opts.Wait == WaitPoll
 		if r.opts.Wait == WaitAdaptive {
 			if start.IsZero() {
 				start = time.Now()
 			}
-			spin = i < 64 || time.Since(start) < r.opts.SpinFor
+			spinning = i < 64 || time.Since(start) < r.opts.SpinFor
 		}
 		closed := r.closed.Load()
-		if spin && ctx.Err() == nil && !closed {
-			runtime.Gosched()
+		if spinning && ctx.Err() == nil && !closed {
+			spin(i)
 			continue
 		}
-		if !spin && !closed {
+		if !spinning && !closed {
 			select {
 			case c := <-ch:
 				chanPool.Put(ch)
@@ -343,15 +342,15 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 		if r.closed.Load() {
 			return 0, ErrClosed
 		}
-		spin := r.opts.Wait == WaitPoll
+		spinning := r.opts.Wait == WaitPoll
 		if r.opts.Wait == WaitAdaptive {
 			if start.IsZero() {
 				start = time.Now()
 			}
-			spin = i < 64 || time.Since(start) < r.opts.SpinFor
+			spinning = i < 64 || time.Since(start) < r.opts.SpinFor
 		}
-		if spin {
-			runtime.Gosched()
+		if spinning {
+			spin(i)
 			continue
 		}
 		select {

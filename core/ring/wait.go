@@ -86,21 +86,33 @@ func (r *Ring) waitFor(ctx context.Context, mode WaitMode, bellOff uint64, ready
 		}
 		switch mode {
 		case WaitPoll:
-			runtime.Gosched()
+			spin(i)
 			continue
 		case WaitAdaptive:
 			if i < 64 {
-				runtime.Gosched()
+				spin(i)
 				continue
 			}
 			if start.IsZero() {
 				start = time.Now()
 			}
 			if time.Since(start) < r.opts.SpinFor {
-				runtime.Gosched()
+				spin(i)
 				continue
 			}
 		}
 		r.sleep(ctx, bellOff, ready)
 	}
+}
+
+// spin is one step of a polling loop: yield the goroutine, and every 32nd
+// step also the OS thread, so that on an oversubscribed machine a peer
+// thread (the other side of the ring) gets the CPU instead of waiting for
+// this thread's time slice to run out.
+func spin(i int) {
+	if i&31 == 31 {
+		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+		return
+	}
+	runtime.Gosched()
 }
