@@ -1,7 +1,10 @@
 package ring
 
 import (
+	"bytes"
+	"context"
 	"testing"
+	"time"
 )
 
 // FuzzDescriptor feeds raw 64-byte slots to the validators a consumer and
@@ -41,6 +44,66 @@ func FuzzDescriptor(f *testing.F) {
 			if err != nil || d2 != d {
 				t.Fatalf("round trip: %+v → %+v, %v", d, d2, err)
 			}
+		}
+	})
+}
+
+// FuzzFetch puts raw descriptor bytes on a live ring's submission ring, as
+// a corrupted or hostile producer would, and runs the real consumer and
+// owner paths over them: nothing may panic, a descriptor Fetch returns
+// must lie inside the ring, and the ring must keep answering calls.
+func FuzzFetch(f *testing.F) {
+	g := newGeometry(4, 4*2*128)
+	slot := make([]byte, descSize)
+	good := desc{kind: kindCommand, id: 9, tag: 1, off: g.reqOff(1), length: 5}
+	good.put(slot)
+	f.Add(append([]byte(nil), slot...))
+	f.Add(make([]byte, descSize))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		if len(raw) < descSize {
+			raw = append(raw, make([]byte, descSize-len(raw))...)
+		}
+		r, err := New(Options{Entries: 4, ArenaBytes: 4 * 2 * 128, Wait: WaitPoll, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ctx := context.Background()
+		// Queue a real command, then overwrite its descriptor body.
+		tag, _ := r.acquire(ctx)
+		r.stage(tag, &Command{ID: 9, Payload: []byte("hello")}, waitNone, nil)
+		pos, _ := r.claim(r.g.sq, offSQTail, 1)
+		s := r.slot(r.g.sq, pos)
+		copy(s[8:], raw[8:descSize])
+		r.inflight[tag].pos.Store(pos + 1)
+		r.publish(r.g.sq, pos, 1)
+
+		cmds := make([]Command, 4)
+		fctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		n, _ := r.Fetch(fctx, cmds)
+		cancel()
+		for _, c := range cmds[:n] {
+			if c.Tag >= 4 || len(c.Payload) > r.ChunkSize() {
+				t.Fatalf("fetched a command outside the ring: %+v", c)
+			}
+			if err := r.Complete(c.Reply(StatusOK, []byte("done"))); err != nil {
+				t.Fatalf("complete: %v", err)
+			}
+		}
+		r.reapMu.Lock()
+		r.drainCQ()
+		r.reapMu.Unlock()
+
+		go func() {
+			n, err := r.Fetch(ctx, cmds)
+			if err == nil {
+				r.Complete(cmds[0].Reply(StatusOK, bytes.ToUpper(cmds[0].Payload)))
+			}
+			_ = n
+		}()
+		c, err := r.Call(ctx, Command{ID: 1000, Payload: []byte("still fine")})
+		if err != nil || string(c.Result) != "STILL FINE" {
+			t.Fatalf("ring broken after raw descriptor: %+v %v", c, err)
 		}
 	})
 }
