@@ -128,6 +128,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request) {
 		s.writeErr(w, r, err)
 		return
 	}
+	auth.SetAuditTarget(r.Context(), t.ID)
 	w.Header().Set("Location", "/api/v1/tasks/"+t.ID)
 	status := http.StatusAccepted
 	if !created {
@@ -215,6 +216,7 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, fn func(ctx con
 	if !ok {
 		return
 	}
+	auth.SetAuditTarget(r.Context(), r.PathValue("id"))
 	t, err := fn(r.Context(), scope(p), r.PathValue("id"))
 	if err != nil {
 		s.writeErr(w, r, err)

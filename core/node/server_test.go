@@ -214,6 +214,24 @@ func TestServerEndToEnd(t *testing.T) {
 		t.Fatalf("screenshot is not a PNG: %q", shot[:min(len(shot), 8)])
 	}
 
+	// The submission is in the audit log, whose chain verifies (admins only).
+	admin, _, _ := n.Auth.Issue(auth.TokenSpec{Subject: "root", Tenant: "default", Role: auth.RoleAdmin, TTL: time.Hour})
+	var audit struct {
+		Entries []struct{ Actor, Tenant, Action, Target, Result string }
+		Chain   string
+	}
+	if code := c.do("GET", "/api/v1/audit", nil, nil); code != 403 {
+		t.Errorf("audit as an operator: %d", code)
+	}
+	client{t: t, url: url, token: admin}.do("GET", "/api/v1/audit?verify=1", nil, &audit)
+	found := false
+	for _, e := range audit.Entries {
+		found = found || (e.Actor == "alice" && e.Tenant == "acme" && e.Target == task.ID && e.Result == "ok")
+	}
+	if !found || audit.Chain != "ok" {
+		t.Errorf("audit: chain %q, entries %+v", audit.Chain, audit.Entries)
+	}
+
 	// Public: the metrics (with this task's transitions) and the console.
 	pub := client{t: t, url: url}
 	if m := string(pub.raw("/metrics")); !strings.Contains(m, `cloudphone_task_transitions_total{state="succeeded"} 1`) {
