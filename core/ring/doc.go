@@ -39,9 +39,18 @@
 // StatusConsumerLost, so no request is lost and each gets exactly one
 // completion.
 //
-// Consumers wait for work by polling (spin with runtime.Gosched), sleeping
-// (a futex on a doorbell word in the shared header), or adaptively (spin,
-// then sleep); see WaitMode. The memory layout is in docs/ring.md.
+// Consumers wait for work, and producers for completions, by polling
+// (spin with runtime.Gosched, yielding the OS thread every 32 spins so an
+// oversubscribed machine still runs the other side), sleeping (a futex on
+// a doorbell word in the shared header; a producer only makes the wake
+// syscall when a sleeper announced itself), or adaptively (spin for
+// Options.SpinFor, then sleep); see WaitMode. The memory layout is in
+// docs/ring.md.
+//
+// Locks: the owner side has one mutex (serializing the single CQ reader:
+// Reap, Call's reaping, recovery), the consumer side one (serializing
+// Fetch); neither is taken while holding the other. Everything else —
+// claiming ring slots, tags, delivering to Call waiters — is atomics.
 //
 // What it is not: a scheduler. What enters a ring and when (EDF, slice
 // budgets) is decided by core/vgpu and core/sched.
