@@ -22,6 +22,7 @@ import (
 	"github.com/openautoglm/cloudphone/core/sched"
 	"github.com/openautoglm/cloudphone/core/store"
 	"github.com/openautoglm/cloudphone/core/tasks"
+	"github.com/openautoglm/cloudphone/core/telemetry"
 	"github.com/openautoglm/cloudphone/core/vgpu"
 )
 
@@ -61,8 +62,19 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	if err := n.Metrics.WatchDevices(n.Pool); err != nil {
 		return err
 	}
+	// With telemetry.otlp_endpoint, tasks are also traced (closed after the
+	// task service, closers running in reverse, so the last spans export).
+	var obs tasks.Observer = n.Metrics
+	if ep := cfg.Telemetry.OTLPEndpoint; ep != "" {
+		tr, err := telemetry.New(ctx, telemetry.Options{Endpoint: ep, Logger: log})
+		if err != nil {
+			return err
+		}
+		n.closers = append(n.closers, tr.Shutdown)
+		obs = telemetry.Chain(tr, n.Metrics)
+	}
 	svc, err := tasks.New(tasks.Options{Store: st, Planners: n.Host, Models: models, Screenshots: true,
-		Observer: n.Metrics, Logger: log})
+		Observer: obs, Logger: log})
 	if err != nil {
 		return err
 	}

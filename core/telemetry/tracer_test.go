@@ -1,116 +1,22 @@
-package telemetry
+package telemetry_test
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"io"
 	"log/slog"
-	"net"
-	"net/http"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/telemetry"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
-// receiver is an OTLP/HTTP trace receiver on 127.0.0.1: it decodes
-// protobuf export requests and keeps their spans.
-type receiver struct {
-	url string
-
-	mu       sync.Mutex
-	spans    []*tracepb.Span
-	resource []*commonpb.KeyValue
-	paths    []string
-}
-
-func startReceiver(t *testing.T) *receiver {
-	t.Helper()
-	rc := &receiver{}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 5 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	t.Cleanup(func() { _ = srv.Close() })
-	rc.url = "http://" + ln.Addr().String()
-	return rc
-}
-
-func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
-	}
-	b, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/x-protobuf" {
-		http.Error(w, "want application/x-protobuf, got "+ct, http.StatusUnsupportedMediaType)
-		return
-	}
-	var req coltracepb.ExportTraceServiceRequest
-	if err := proto.Unmarshal(b, &req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	rc.mu.Lock()
-	rc.paths = append(rc.paths, r.URL.Path)
-	for _, rs := range req.GetResourceSpans() {
-		rc.resource = rs.GetResource().GetAttributes()
-		for _, ss := range rs.GetScopeSpans() {
-			rc.spans = append(rc.spans, ss.GetSpans()...)
-		}
-	}
-	rc.mu.Unlock()
-	out, _ := proto.Marshal(&coltracepb.ExportTraceServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	_, _ = w.Write(out)
-}
-
-// attr returns a string or int attribute as text.
-func attr(kvs []*commonpb.KeyValue, key string) (string, bool) {
-	for _, kv := range kvs {
-		if kv.GetKey() != key {
-			continue
-		}
-		switch v := kv.GetValue().GetValue().(type) {
-		case *commonpb.AnyValue_StringValue:
-			return v.StringValue, true
-		case *commonpb.AnyValue_IntValue:
-			return strconv.FormatInt(v.IntValue, 10), true
-		}
-		return kv.GetValue().String(), true
-	}
-	return "", false
-}
-
-func (rc *receiver) snapshot() ([]*tracepb.Span, []string) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]*tracepb.Span(nil), rc.spans...), append([]string(nil), rc.paths...)
-}
-
-func runTask(tr *Tracer, id string, base time.Time, finish agent.Status) {
-	tr.StartTask(context.Background(), TaskInfo{ID: id, DeviceID: "sim/sim-0", Tenant: "acme", Planner: "planner-intent", Instruction: "open settings"})
+func runTask(tr *telemetry.Tracer, id string, base time.Time, finish agent.Status) {
+	tr.StartTask(context.Background(), telemetry.TaskInfo{ID: id, DeviceID: "sim/sim-0", Tenant: "acme", Planner: "planner-intent", Instruction: "open settings"})
 	step := func(n int, at time.Time, a *cpv1.Action, tm agent.Timings) {
 		tr.Observe(agent.Event{TaskID: id, Kind: agent.EventStep, Step: n, Time: at, Action: a, App: "com.android.launcher", Thinking: "点击设置", Timings: &tm})
 	}
@@ -126,7 +32,7 @@ func runTask(tr *Tracer, id string, base time.Time, finish agent.Status) {
 func TestTraceExportedOverOTLP(t *testing.T) {
 	rc := startReceiver(t)
 	var logs bytes.Buffer
-	tr, err := New(context.Background(), Options{Endpoint: rc.url, BatchTimeout: 50 * time.Millisecond,
+	tr, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: rc.url, BatchTimeout: 50 * time.Millisecond,
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -152,9 +58,9 @@ func TestTraceExportedOverOTLP(t *testing.T) {
 	}
 	names := map[string]map[string]int{} // task id → span name → count
 	for _, s := range spans {
-		id, ok := attr(s.GetAttributes(), KeyTaskID)
+		id, ok := attr(s.GetAttributes(), telemetry.KeyTaskID)
 		if !ok {
-			t.Errorf("span %q has no %s", s.GetName(), KeyTaskID)
+			t.Errorf("span %q has no %s", s.GetName(), telemetry.KeyTaskID)
 			continue
 		}
 		if names[id] == nil {
@@ -171,7 +77,7 @@ func TestTraceExportedOverOTLP(t *testing.T) {
 			if parent == nil || parent.GetName() != "task" {
 				t.Errorf("%s: parent is not the task span", s.GetName())
 			}
-			if dev, _ := attr(s.GetAttributes(), KeyDeviceID); dev != "sim/sim-0" {
+			if dev, _ := attr(s.GetAttributes(), telemetry.KeyDeviceID); dev != "sim/sim-0" {
 				t.Errorf("%s: device.id = %q", s.GetName(), dev)
 			}
 		default:
@@ -189,10 +95,10 @@ func TestTraceExportedOverOTLP(t *testing.T) {
 		}
 	}
 	for _, s := range spans {
-		id, _ := attr(s.GetAttributes(), KeyTaskID)
+		id, _ := attr(s.GetAttributes(), telemetry.KeyTaskID)
 		switch s.GetName() {
 		case "task":
-			state, _ := attr(s.GetAttributes(), KeyState)
+			state, _ := attr(s.GetAttributes(), telemetry.KeyState)
 			wantState, wantCode := "succeeded", tracepb.Status_STATUS_CODE_OK
 			if id == "t-2" {
 				wantState, wantCode = "deadline_exceeded", tracepb.Status_STATUS_CODE_ERROR
@@ -200,14 +106,14 @@ func TestTraceExportedOverOTLP(t *testing.T) {
 			if state != wantState || s.GetStatus().GetCode() != wantCode {
 				t.Errorf("task %s: state %q status %v, want %q %v", id, state, s.GetStatus().GetCode(), wantState, wantCode)
 			}
-			if tenant, _ := attr(s.GetAttributes(), KeyTenant); tenant != "acme" {
+			if tenant, _ := attr(s.GetAttributes(), telemetry.KeyTenant); tenant != "acme" {
 				t.Errorf("task %s: tenant %q", id, tenant)
 			}
 			if len(s.GetEvents()) != 1 || s.GetEvents()[0].GetName() != agent.EventRetry {
 				t.Errorf("task %s: events %v, want one retry", id, s.GetEvents())
 			}
 		case "step 1":
-			if a, _ := attr(s.GetAttributes(), KeyAction); a != "tap" {
+			if a, _ := attr(s.GetAttributes(), telemetry.KeyAction); a != "tap" {
 				t.Errorf("step 1 action %q, want tap", a)
 			}
 			if d := time.Duration(s.GetEndTimeUnixNano() - s.GetStartTimeUnixNano()); d != 30*time.Millisecond {
@@ -228,7 +134,7 @@ func TestTraceExportedOverOTLP(t *testing.T) {
 
 func TestNoEndpoint(t *testing.T) {
 	var logs bytes.Buffer
-	tr, err := New(context.Background(), Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	tr, err := telemetry.New(context.Background(), telemetry.Options{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,14 +149,14 @@ func TestNoEndpoint(t *testing.T) {
 	if !strings.Contains(logs.String(), "device_id=sim/sim-0") {
 		t.Errorf("log lines lack the device id:\n%s", logs.String())
 	}
-	tr.StartTask(context.Background(), TaskInfo{ID: "t-10"})
+	tr.StartTask(context.Background(), telemetry.TaskInfo{ID: "t-10"})
 	tr.SetDevice("t-10", "sim/sim-3")
 	var line bytes.Buffer
 	tr.Logger(slog.New(slog.NewTextHandler(&line, nil)), "t-10").Info("hello")
 	if !strings.Contains(line.String(), "task_id=t-10 device_id=sim/sim-3") {
 		t.Errorf("Logger line %q lacks the ids", line.String())
 	}
-	var nilTracer *Tracer
+	var nilTracer *telemetry.Tracer
 	nilTracer.Observe(agent.Event{TaskID: "x", Kind: agent.EventStep})
 	nilTracer.EndTask("x", "failed", "")
 	if err := nilTracer.Shutdown(context.Background()); err != nil {
@@ -260,7 +166,7 @@ func TestNoEndpoint(t *testing.T) {
 
 func TestBadEndpoint(t *testing.T) {
 	for _, ep := range []string{"127.0.0.1:4318", "ftp://x", "http://", "::"} {
-		if _, err := New(context.Background(), Options{Endpoint: ep}); err == nil {
+		if _, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: ep}); err == nil {
 			t.Errorf("endpoint %q accepted", ep)
 		}
 	}
@@ -268,7 +174,7 @@ func TestBadEndpoint(t *testing.T) {
 
 func TestExplicitPathAndLazyStart(t *testing.T) {
 	rc := startReceiver(t)
-	tr, err := New(context.Background(), Options{Endpoint: rc.url + "/custom/traces"})
+	tr, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: rc.url + "/custom/traces"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -289,7 +195,7 @@ func TestExplicitPathAndLazyStart(t *testing.T) {
 	}
 	for _, s := range spans {
 		if s.GetName() == "task" {
-			if st, _ := attr(s.GetAttributes(), KeyState); st != "interrupted" {
+			if st, _ := attr(s.GetAttributes(), telemetry.KeyState); st != "interrupted" {
 				t.Errorf("state %q", st)
 			}
 			if !strings.Contains(s.GetStatus().GetMessage(), "server restarted") {
@@ -310,13 +216,13 @@ func (c *counting) SetTasks(state string, n int)    { c.sets++ }
 
 func TestChainedTracesAndForwards(t *testing.T) {
 	rc := startReceiver(t)
-	tr, err := New(context.Background(), Options{Endpoint: rc.url})
+	tr, err := telemetry.New(context.Background(), telemetry.Options{Endpoint: rc.url})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
 	next := &counting{}
-	c := Chain(tr, next)
+	c := telemetry.Chain(tr, next)
 	c.TaskTransition("", "queued")
 	c.TaskTransition("queued", "running")
 	c.TaskStarted("t-c", "acme", "sim/sim-1", "planner-intent")
@@ -342,7 +248,7 @@ func TestChainedTracesAndForwards(t *testing.T) {
 	if len(spans) != 4 || task == nil {
 		t.Fatalf("%d spans (task: %v), want task, step 1, observe, act", len(spans), task != nil)
 	}
-	if dev, _ := attr(task.GetAttributes(), KeyDeviceID); dev != "sim/sim-1" {
+	if dev, _ := attr(task.GetAttributes(), telemetry.KeyDeviceID); dev != "sim/sim-1" {
 		t.Errorf("task device %q", dev)
 	}
 	if msg := task.GetStatus().GetMessage(); msg != "failed: device_lost: phone went away" {
