@@ -21,7 +21,7 @@ func TestTaskTransitions(t *testing.T) {
 		{"queued", "running"}, {"queued", "running"},
 		{"running", "paused"}, {"paused", "running"},
 		{"running", "succeeded"}, {"queued", "canceled"},
-		{"", "rejected"},
+		{"", "failed"}, // refused at admission: final at once
 	} {
 		m.TaskTransition(tr.from, tr.to)
 	}
@@ -34,8 +34,8 @@ func TestTaskTransitions(t *testing.T) {
 		{"paused", 0, 1},
 		{"succeeded", 0, 1},
 		{"canceled", 0, 1},
-		{"rejected", 0, 1},
-		{"failed", 0, 0},
+		{"failed", 0, 1},
+		{"interrupted", 0, 0},
 	}
 	for _, tt := range tests {
 		if got := testutil.ToFloat64(m.tasks.WithLabelValues(tt.state)); got != tt.gauge {

@@ -8,11 +8,12 @@ import (
 	"github.com/openautoglm/cloudphone/core/agent"
 )
 
-// Task states the metrics know in advance (their series exist from the
-// start, at 0). Terminal states are counted but not held in the gauge.
+// Task states the metrics know in advance (the store's: their series exist
+// from the start, at 0). Final states are counted but not held in the
+// gauge; a state not listed here is taken as live.
 var (
-	liveStates     = []string{"queued", "admitted", "running", "paused"}
-	terminalStates = []string{"succeeded", "failed", "canceled", "interrupted", "deadline_exceeded", "step_limit", "rejected"}
+	liveStates     = []string{"queued", "running", "paused"}
+	terminalStates = []string{"succeeded", "failed", "canceled", "interrupted"}
 )
 
 type taskState struct {
@@ -24,7 +25,7 @@ type taskState struct {
 func (m *Metrics) initTasks() {
 	m.tasks = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: Namespace, Name: "tasks",
-		Help: "Tasks currently in each live state (queued, admitted, running, paused).",
+		Help: "Tasks currently in each live state (queued, running, paused).",
 	}, []string{"state"})
 	m.transitions = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "task_transitions_total",
