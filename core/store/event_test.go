@@ -179,3 +179,32 @@ func TestScreenshotsContentAddressed(t *testing.T) {
 		t.Errorf("empty screenshot: err = %v, want ErrInvalid", err)
 	}
 }
+
+// TestScreenshotDamagedIsNotServed: a file whose content no longer matches
+// its name (truncated by an OS crash without fsync, or damaged) is refused
+// and removed, and keeping the screen again restores it.
+func TestScreenshotDamagedIsNotServed(t *testing.T) {
+	s := openTest(t, Options{Sync: SyncNormal})
+	ctx := context.Background()
+	png := []byte("\x89PNG a screen that will be truncated")
+	h, err := s.PutScreenshot(ctx, png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(s.Dir(), "screenshots", h[:2], h+".png")
+	if err := os.WriteFile(path, png[:5], 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Screenshot(ctx, h); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("damaged file: err = %v, want ErrNotFound", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("damaged file kept: %v", err)
+	}
+	if _, err := s.PutScreenshot(ctx, png); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Screenshot(ctx, h); err != nil || !bytes.Equal(got, png) {
+		t.Errorf("after keeping it again: %q, %v", got, err)
+	}
+}

@@ -9,13 +9,24 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 )
 
 // Screenshots are files under Dir/screenshots, named by the sha256 of
 // their content: screenshots/ab/abcdef….png. A file is written once
-// (temp file, fsync, rename), so a reader never sees half of one, and two
-// events with the same screen share it.
+// (temp file, rename), so a reader never sees half of one, and two events
+// with the same screen share it.
+//
+// Durability follows Options.Sync. With SyncFull the file's data is
+// fsynced before the rename (by the caller, so many callers' fsyncs run in
+// parallel) and its directory is fsynced by the writer goroutine before
+// the next commit, once per directory per batch: an event never commits
+// before the screenshot it references is durable. With SyncNormal nothing
+// is fsynced (a kill -9 loses nothing; an OS crash may lose or truncate
+// recent files). Either way a file whose content does not match its name
+// is never served: Screenshot verifies the hash and removes a bad file, so
+// the next PutScreenshot of that screen writes it again.
 
 // validHash reports whether h is a lowercase sha256 hex digest (so that it
 // is safe as a file name).
@@ -60,16 +71,71 @@ func (s *Store) PutScreenshot(ctx context.Context, png []byte) (string, error) {
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", fmt.Errorf("%s: %w", what, err)
 	}
-	if err := writeFileAtomic(path, png, now); err != nil {
+	durable := s.opts.Sync == SyncFull
+	if err := writeFileAtomic(path, png, now, durable); err != nil {
 		return "", fmt.Errorf("%s: %w", what, err)
+	}
+	if durable {
+		s.dirty.add(filepath.Dir(path))
 	}
 	return h, nil
 }
 
-// writeFileAtomic writes data to path through a synced temp file renamed
-// into place, then syncs the directory so the rename is durable. The file's
-// times are set to mtime (the store's clock, which retention counts in).
-func writeFileAtomic(path string, data []byte, mtime time.Time) error {
+// dirtyDirs is the set of directories with renames to fsync before the
+// next commit.
+type dirtyDirs struct {
+	mu   sync.Mutex
+	dirs map[string]struct{}
+}
+
+func (d *dirtyDirs) add(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dirs == nil {
+		d.dirs = map[string]struct{}{}
+	}
+	d.dirs[dir] = struct{}{}
+}
+
+// sync fsyncs every dirty directory, in parallel (concurrent fsyncs share
+// the filesystem's journal commits). A directory whose fsync fails stays
+// dirty (and the error is returned), so it is tried again.
+func (d *dirtyDirs) sync() error {
+	d.mu.Lock()
+	dirs := d.dirs
+	d.dirs = nil
+	d.mu.Unlock()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var errs []error
+	for dir := range dirs {
+		wg.Go(func() {
+			if err := syncDir(dir); err != nil {
+				d.add(dir)
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("sync screenshot directory %s: %w", dir, err))
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// writeFileAtomic writes data to path through a temp file renamed into
+// place; with durable the temp file is fsynced before the rename (the
+// directory is the caller's to sync). The file's times are set to mtime
+// (the store's clock, which retention counts in).
+func writeFileAtomic(path string, data []byte, mtime time.Time, durable bool) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
@@ -84,9 +150,11 @@ func writeFileAtomic(path string, data []byte, mtime time.Time) error {
 		f.Close()
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
+	if durable {
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
 	}
 	if err := f.Close(); err != nil {
 		return err
@@ -97,15 +165,7 @@ func writeFileAtomic(path string, data []byte, mtime time.Time) error {
 	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return os.Rename(tmp, path)
 }
 
 // Screenshot returns the screenshot kept under hash sha (lowercase hex), or
@@ -122,12 +182,22 @@ func (s *Store) Screenshot(ctx context.Context, sha string) ([]byte, error) {
 	if s.isClosed() {
 		return nil, fmt.Errorf("%s: %w", what, ErrClosed)
 	}
-	b, err := os.ReadFile(s.shotPath(sha))
+	path := s.shotPath(sha)
+	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s: %w", what, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if sum := sha256.Sum256(b); hex.EncodeToString(sum[:]) != sha {
+		// Truncated by an OS crash (SyncNormal) or damaged on disk: never
+		// serve it, and let the next PutScreenshot write it again.
+		s.log.Warn("store: removing a screenshot whose content does not match its hash", "path", path)
+		if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s: remove a damaged file: %w", what, err)
+		}
+		return nil, fmt.Errorf("%s: %w (the file was damaged and was removed)", what, ErrNotFound)
 	}
 	return b, nil
 }

@@ -110,6 +110,7 @@ type Store struct {
 	wdone  chan struct{} // closed when the writer goroutine has exited
 
 	touch touches // throttles API key last-used updates
+	dirty dirtyDirs // screenshot directories with renames not yet fsynced
 	tasks *taskCache
 
 	// Prepared hot reads on rdb (database/sql prepares each once per

@@ -129,6 +129,15 @@ func (s *Store) commit(batch []*op) {
 		batch[0].done <- errs[0]
 		return
 	}
+	// Screenshots the batch's events reference must be durable first.
+	if err := s.dirty.sync(); err != nil {
+		_ = tx.Rollback()
+		for i := range errs {
+			errs[i] = nil
+		}
+		fail(err)
+		return
+	}
 	// The commit below makes every write whose error is nil durable.
 	if err := tx.Commit(); err != nil {
 		s.log.Error("store commit failed", "writes", len(batch), "error", err)
