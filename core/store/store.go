@@ -109,7 +109,7 @@ type Store struct {
 	ops    chan *op
 	wdone  chan struct{} // closed when the writer goroutine has exited
 
-	touch touches // throttles API key last-used updates
+	touch touches   // throttles API key last-used updates
 	dirty dirtyDirs // screenshot directories with renames not yet fsynced
 	tasks *taskCache
 
