@@ -55,10 +55,12 @@
 // with it the store meets its throughput target without weakening what an
 // acknowledged task submission means.
 //
-// Screenshot files are written before the event that references them:
-// temp file, fsync, rename, directory fsync. A crash between the two leaves
-// an unreferenced file, which Prune deletes; never an event pointing at a
-// missing or half-written file (retention aside).
+// Screenshot files are written before the event that references them
+// (temp file, rename). With SyncFull the file is fsynced by its caller
+// (callers' fsyncs run in parallel) and its directory by the writer before
+// the batch's commit, so an event never commits before its screenshot is
+// durable. A crash between the two leaves an unreferenced file, which Prune
+// deletes. A file whose content does not match its hash is never served.
 //
 // Reads use a separate pool of read-only connections with the hot queries
 // prepared; WAL lets them run concurrently with the writer and see only
