@@ -147,3 +147,63 @@ func TestCloseInterrupts(t *testing.T) {
 		t.Fatalf("submit after close: %v", err)
 	}
 }
+
+// TestRunEndings: a paused task canceled or past its deadline, and a task
+// whose phone dies, end with the right state and reason.
+func TestRunEndings(t *testing.T) {
+	ctx := context.Background()
+	sensitive := tapAt(5)
+	sensitive.Sensitive, sensitive.Message = true, "pay"
+	for _, tc := range []struct {
+		name       string
+		plan       script
+		hold       bool
+		deadline   time.Duration
+		do         func(h *harness, id string)
+		want       State
+		wantReason string
+	}{
+		{name: "canceled while paused", plan: script{1: act(sensitive)},
+			do: func(h *harness, id string) {
+				h.wait(t, id, func(tk Task) bool { return tk.State == StatePaused })
+				if _, err := h.svc.Cancel(ctx, "", id); err != nil {
+					t.Fatal(err)
+				}
+			}, want: StateCanceled, wantReason: "canceled"},
+		// One step estimated at sched.step_estimate (2 s), plus the margin
+		// for estimation error (2 s), fits a 4.5 s
+		// deadline; nobody answers the pause.
+		{name: "deadline while paused", plan: script{1: act(sensitive)}, deadline: 4500 * time.Millisecond,
+			do: func(h *harness, id string) {
+				h.wait(t, id, func(tk Task) bool { return tk.State == StatePaused })
+			}, want: StateFailed, wantReason: ReasonDeadline},
+		{name: "phone dies", plan: script{1: act(tapAt(1))}, hold: true,
+			do: func(h *harness, id string) {
+				h.wait(t, id, func(tk Task) bool { return tk.State == StateRunning && tk.Device != "" })
+				h.ph.sick.Store(true)
+				h.pool.Heartbeat(ctx)
+			}, want: StateFailed, wantReason: ReasonDeviceLost},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ph := &phone{}
+			if tc.hold {
+				ph.hold = make(chan struct{})
+			}
+			h := start(t, t.TempDir(), tc.plan, ph)
+			req := Request{Instruction: "x"}
+			if tc.deadline > 0 {
+				req.Deadline, req.MaxSteps = time.Now().Add(tc.deadline), 1
+			}
+			tk, _, err := h.svc.Submit(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.do(h, tk.ID)
+			got := h.wait(t, tk.ID, final)
+			if got.State != tc.want || got.Reason != tc.wantReason {
+				t.Fatalf("ended %s (%s): %s", got.State, got.Reason, got.Message)
+			}
+			h.finalEvents(t, tk.ID)
+		})
+	}
+}

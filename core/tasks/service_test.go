@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ type phone struct {
 	mu   sync.Mutex
 	acts int
 	hold chan struct{}
+	sick atomic.Bool
 }
 
 func (p *phone) List(context.Context, *cpv1.ListRequest) (*cpv1.ListResponse, error) {
@@ -66,6 +68,9 @@ func (p *phone) Shell(context.Context, *cpv1.ShellRequest) (*cpv1.ShellResponse,
 	return &cpv1.ShellResponse{}, nil
 }
 func (p *phone) Health(context.Context, *cpv1.HealthRequest) (*cpv1.HealthResponse, error) {
+	if p.sick.Load() {
+		return &cpv1.HealthResponse{Ok: false, Message: "adb gone"}, nil
+	}
 	return &cpv1.HealthResponse{Ok: true}, nil
 }
 
@@ -94,9 +99,10 @@ func tapAt(x int32) *cpv1.Action {
 
 // harness is a service over a store in dir.
 type harness struct {
-	svc *Service
-	st  *store.Store
-	ph  *phone
+	svc  *Service
+	st   *store.Store
+	ph   *phone
+	pool *pool.Pool
 }
 
 func start(t *testing.T, dir string, planner agent.Planners, ph *phone) *harness {
@@ -109,6 +115,7 @@ func start(t *testing.T, dir string, planner agent.Planners, ph *phone) *harness
 	}
 	cfg := config.Default().Devices
 	cfg.Backends = map[string]config.BackendConfig{"fake": {Enabled: true}}
+	cfg.Heartbeat.Misses = 1
 	p, err := pool.New(pool.Options{Backends: backend{ph}, Config: cfg, Logger: log})
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +147,7 @@ func start(t *testing.T, dir string, planner agent.Planners, ph *phone) *harness
 		p.Close()
 		st.Close()
 	})
-	return &harness{svc: svc, st: st, ph: ph}
+	return &harness{svc: svc, st: st, ph: ph, pool: p}
 }
 
 // wait polls the task until cond holds.
