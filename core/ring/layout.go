@@ -44,6 +44,7 @@ const (
 	offConsumerPID   = offConsumerState + 4
 	offHeartbeat     = offConsumerState + 8  // u64, advanced by the consumer
 	offEpoch         = offConsumerState + 16 // u32, bumped on every attach
+	offConsumerPidNS = offConsumerState + 24 // u64 inode of the consumer's pid namespace (0 unknown)
 
 	// Line 8: owner.
 	offOwnerPID = 8 * lineSize // u32

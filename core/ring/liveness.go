@@ -7,14 +7,16 @@ import (
 )
 
 // startMonitor watches the consumer of a shared ring: a consumer whose pid
-// is gone, whose heartbeat stood still for HeartbeatTimeout, or that
-// detached is lost, and its unfinished commands are recovered.
+// is gone (checked only when it shares the owner's pid namespace), whose
+// heartbeat stood still for HeartbeatTimeout, or that detached is lost,
+// and its unfinished commands are recovered.
 func (r *Ring) startMonitor() {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		t := time.NewTicker(r.opts.HeartbeatInterval)
 		defer t.Stop()
+		ownNS := pidNamespace()
 		var (
 			epoch    uint32
 			beat     uint64
@@ -39,9 +41,11 @@ func (r *Ring) startMonitor() {
 				if e != epoch || b != beat {
 					epoch, beat, beatSeen = e, b, now
 				}
+				ns := atomic.LoadUint64(r.u64(offConsumerPidNS))
+				samePidNS := ns != 0 && ns == ownNS
 				var why string
 				switch {
-				case pid != 0 && !pidAlive(pid):
+				case pid != 0 && samePidNS && !pidAlive(pid):
 					why = fmt.Sprintf("consumer pid %d exited", pid)
 				case now.Sub(beatSeen) > r.opts.HeartbeatTimeout:
 					why = fmt.Sprintf("consumer pid %d: no heartbeat for %s", pid, now.Sub(beatSeen).Round(time.Millisecond))

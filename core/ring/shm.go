@@ -113,7 +113,8 @@ func (r *Ring) attach() error {
 			break
 		}
 		pid := atomic.LoadUint32(r.u32(offConsumerPID))
-		if atomic.LoadUint32(state) == consumerAttached && pid != 0 && pidAlive(pid) {
+		sameNS := atomic.LoadUint64(r.u64(offConsumerPidNS)) == pidNamespace()
+		if atomic.LoadUint32(state) == consumerAttached && pid != 0 && (!sameNS || pidAlive(pid)) {
 			return fmt.Errorf("%w (pid %d)", ErrBusy, pid)
 		}
 		if time.Now().After(deadline) {
@@ -122,6 +123,7 @@ func (r *Ring) attach() error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	atomic.StoreUint32(r.u32(offConsumerPID), uint32(os.Getpid()))
+	atomic.StoreUint64(r.u64(offConsumerPidNS), pidNamespace())
 	atomic.AddUint64(r.u64(offHeartbeat), 1)
 	r.epoch = atomic.AddUint32(r.u32(offEpoch), 1)
 	return nil
@@ -190,4 +192,16 @@ func staleRing(path string) bool {
 		return false
 	}
 	return !pidAlive(le.Uint32(b[offOwnerPID:]))
+}
+
+// pidNamespace is the inode of this process's pid namespace, or 0. Pids
+// are compared only between processes in the same namespace (a consumer
+// in a container sees other pids than its owner); elsewhere the heartbeat
+// alone decides.
+func pidNamespace() uint64 {
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/pid", &st); err != nil {
+		return 0
+	}
+	return st.Ino
 }

@@ -355,3 +355,37 @@ func TestOwnerCrashed(t *testing.T) {
 		t.Fatalf("Create over a foreign file: %v, want ErrExist", err)
 	}
 }
+
+// TestConsumerOtherPidNamespace: a consumer in another pid namespace (a
+// container) is judged by its heartbeat, never by a pid the owner cannot
+// see; in the owner's namespace a dead pid is lost at once.
+func TestConsumerOtherPidNamespace(t *testing.T) {
+	path := shmPath(t)
+	r, err := Create(path, Options{Entries: 2, ArenaBytes: 256, HeartbeatInterval: 5 * time.Millisecond, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	c, err := Open(path, Options{HeartbeatInterval: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ns := atomic.LoadUint64(r.u64(offConsumerPidNS))
+	if ns == 0 {
+		t.Skip("no /proc/self/ns/pid here")
+	}
+	atomic.StoreUint64(r.u64(offConsumerPidNS), ns+1)
+	atomic.StoreUint32(r.u32(offConsumerPID), deadPID(t))
+	time.Sleep(50 * time.Millisecond) // ten monitor checks
+	if s := atomic.LoadUint32(r.u32(offConsumerState)); s != consumerAttached {
+		t.Fatalf("consumer in another pid namespace with a live heartbeat was declared lost (state %d)", s)
+	}
+	atomic.StoreUint64(r.u64(offConsumerPidNS), ns)
+	waitFor(t, "the dead pid to be noticed", func() bool {
+		return atomic.LoadUint32(r.u32(offConsumerState)) == consumerNone
+	})
+	if _, err := c.Fetch(context.Background(), make([]Command, 1)); !errors.Is(err, ErrConsumerLost) {
+		t.Fatalf("fetch by the evicted consumer: %v", err)
+	}
+}

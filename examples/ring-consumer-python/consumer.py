@@ -38,7 +38,7 @@ OFF_SQ, OFF_CQ, OFF_ARENA = 32, 40, 48
 OFF_SQ_HEAD, OFF_CQ_TAIL = 128, 192
 OFF_SQ_BELL, OFF_SQ_WAITERS = 320, 324
 OFF_CQ_BELL, OFF_CQ_WAITERS = 384, 388
-OFF_STATE, OFF_PID, OFF_HEARTBEAT, OFF_EPOCH = 448, 452, 456, 464
+OFF_STATE, OFF_PID, OFF_HEARTBEAT, OFF_EPOCH, OFF_PIDNS = 448, 452, 456, 464, 472
 OFF_CLOSED = 516
 STATE_NONE, STATE_ATTACHED, STATE_DETACHED = 0, 1, 3
 
@@ -104,6 +104,10 @@ class Ring:
                 raise SystemExit(f"ring busy: consumer pid {self.u32(OFF_PID).value} attached")
             time.sleep(0.01)
         self.u32(OFF_PID).value = os.getpid()
+        try:
+            self.u64(OFF_PIDNS).value = os.stat("/proc/self/ns/pid").st_ino
+        except OSError:
+            self.u64(OFF_PIDNS).value = 0  # unknown: the owner goes by the heartbeat
         self.u64(OFF_HEARTBEAT).value += 1
         self.epoch = self.u32(OFF_EPOCH).value + 1
         self.u32(OFF_EPOCH).value = self.epoch
