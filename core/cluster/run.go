@@ -121,9 +121,12 @@ func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 	// A first delivery cannot have been completed or checkpointed (Submit
 	// checked the first; nothing ran to do the second): skip the reads.
 	if t.Attempt > 1 {
-		if _, err := n.Completed(octx, t.ID); err == nil {
-			// Completed by an earlier attempt whose ack was lost.
+		if c, err := n.Completed(octx, t.ID); err == nil {
+			// Completed by an earlier attempt whose ack was lost, maybe
+			// by a node that died before its final event went out:
+			// publish it again (deduplicated by the events stream).
 			log.Info("task already completed; acking redelivery")
+			n.finalEvent(octx, c)
 			n.ack(msg, log)
 			return
 		} else if !errors.Is(err, ErrNotCompleted) {
@@ -210,7 +213,7 @@ func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, purg
 		log.Warn("duplicate completion dropped: another attempt completed this task first")
 		n.publishEvent(ctx, Event{Kind: KindTask, ID: c.TaskID, Type: "duplicate_dropped", Node: n.opts.NodeID, Data: mustJSON(c)})
 	} else {
-		n.publishEvent(ctx, Event{Kind: KindTask, ID: c.TaskID, Type: c.State, Node: n.opts.NodeID, Data: mustJSON(c)})
+		n.finalEvent(ctx, c)
 	}
 	n.ack(msg, log)
 	if !purge {
@@ -219,6 +222,14 @@ func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, purg
 	if err := n.progress.Purge(ctx, token(c.TaskID)); err != nil {
 		log.Warn("purge checkpoint", "err", err)
 	}
+}
+
+// finalEvent publishes a task's succeeded or failed event from its
+// completion record, with a message id so that the stream keeps one even
+// when a redelivery publishes it again.
+func (n *Node) finalEvent(ctx context.Context, c Completion) {
+	n.publishEvent(ctx, Event{Kind: KindTask, ID: c.TaskID, Type: c.State, Node: c.Node, Time: c.Ended, Data: mustJSON(c)},
+		jetstream.WithMsgID("final-"+c.TaskID))
 }
 
 // ack acks without waiting for the server's confirmation: a lost ack only
