@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -323,5 +324,27 @@ func TestWriteContextCanceled(t *testing.T) {
 	}
 	if _, err := s.Task(context.Background(), "a"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("a canceled create was stored: %v", err)
+	}
+}
+
+// TestUpdateTaskPanic: a panicking update function fails its own write
+// only; the store goes on.
+func TestUpdateTaskPanic(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	if _, _, err := s.CreateTask(ctx, Task{ID: "t", Instruction: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.UpdateTask(ctx, "t", []State{StateQueued}, func(tk *Task) error {
+		tk.State = StateRunning
+		var m map[string]int
+		m["boom"]++ // panics
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "panic") {
+		t.Fatalf("err = %v, want the panic as an error", err)
+	}
+	if tk, err := s.UpdateState(ctx, "t", StateQueued, StateRunning); err != nil || tk.State != StateRunning {
+		t.Errorf("after a panic: %+v, %v", tk, err)
 	}
 }

@@ -102,7 +102,7 @@ func (s *Store) commit(batch []*op) {
 			continue
 		}
 		if single {
-			errs[i] = o.fn(tx)
+			errs[i] = runOp(o, tx)
 			continue
 		}
 		if _, err := tx.Exec("SAVEPOINT w"); err != nil {
@@ -110,7 +110,7 @@ func (s *Store) commit(batch []*op) {
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		errs[i] = o.fn(tx)
+		errs[i] = runOp(o, tx)
 		if errs[i] != nil {
 			if _, err := tx.Exec("ROLLBACK TO w"); err != nil {
 				_ = tx.Rollback()
@@ -153,4 +153,16 @@ func (s *Store) commit(batch []*op) {
 		}
 		o.done <- errs[i]
 	}
+}
+
+// runOp runs one write's function, turning a panic (in a caller's
+// UpdateTask function, say) into that write's error so that the writer
+// goroutine, and every other caller, goes on.
+func runOp(o *op, tx *sql.Tx) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%s: panic: %v", o.what, r)
+		}
+	}()
+	return o.fn(tx)
 }
