@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -85,7 +86,7 @@ func (n *Node) worker(ctx context.Context, h Handler) {
 
 func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, jetstream.ErrNoMessages) ||
-		errors.Is(err, jetstream.ErrNoHeartbeat) || err.Error() == "nats: timeout"
+		errors.Is(err, jetstream.ErrNoHeartbeat) || errors.Is(err, nats.ErrTimeout)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) {

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // Status is `cloudphone cluster status --json`.
@@ -29,12 +30,12 @@ type Status struct {
 
 // NodeStatus is one node in Status.
 type NodeStatus struct {
-	ID            string `json:"id"`
-	Devices       int    `json:"devices"`
-	State         string `json:"state"`
-	Running       int    `json:"running"`
-	Capacity      int    `json:"capacity"`
-	LastHeartbeat string `json:"last_heartbeat"`
+	ID            string    `json:"id"`
+	Devices       int       `json:"devices"`
+	State         string    `json:"state"`
+	Running       int       `json:"running"`
+	Capacity      int       `json:"capacity"`
+	LastHeartbeat time.Time `json:"last_heartbeat"`
 }
 
 // Status reports the live nodes, the queue and the leaders.
@@ -46,7 +47,7 @@ func (n *Node) Status(ctx context.Context) (Status, error) {
 	st := Status{Nodes: make([]NodeStatus, 0, len(nodes))}
 	for _, ni := range nodes {
 		st.Nodes = append(st.Nodes, NodeStatus{ID: ni.ID, Devices: ni.Devices, State: ni.State, Running: ni.Running,
-			Capacity: ni.Capacity, LastHeartbeat: ni.LastHeartbeat.Format("2006-01-02T15:04:05.000Z07:00")})
+			Capacity: ni.Capacity, LastHeartbeat: ni.LastHeartbeat})
 	}
 	si, err := n.tasks.Info(ctx)
 	if err != nil {
