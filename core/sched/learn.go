@@ -40,15 +40,26 @@ func (e *ewma) add(x float64) {
 	e.n++
 }
 
-// stepTimeLocked is the step time the scheduler plans with for t: the
-// learned mean plus devFactor deviations, or sched.step_estimate until
-// one task of the tier has reported.
+// stepTimeLocked is the step time a task's own deadline is checked with:
+// the learned mean plus devFactor deviations, or sched.step_estimate
+// until one task of the tier has reported.
 func (s *Scheduler) stepTimeLocked(t tier) time.Duration {
 	e := s.learned[t]
 	if e == nil || e.n == 0 {
 		return s.cfg.StepEstimate
 	}
 	return time.Duration((e.mean + devFactor*e.dev) * float64(time.Second))
+}
+
+// stepMeanLocked is the learned mean step time of t, or
+// sched.step_estimate: what projections of the queue use, since the
+// errors of many tasks average out.
+func (s *Scheduler) stepMeanLocked(t tier) time.Duration {
+	e := s.learned[t]
+	if e == nil || e.n == 0 {
+		return s.cfg.StepEstimate
+	}
+	return time.Duration(e.mean * float64(time.Second))
 }
 
 // learnedLocked reports whether t has a learned step time.

@@ -46,9 +46,18 @@ func (s *Scheduler) tierLocked(t *Task, degraded bool) tier {
 	return d
 }
 
-// estLocked is the predicted run time of t on its tier.
+// estLocked is the expected run time of t on its tier: estimated steps ×
+// the learned mean step time.
 func (s *Scheduler) estLocked(t *Task, degraded bool) time.Duration {
-	return time.Duration(t.steps()) * s.stepTimeLocked(s.tierLocked(t, degraded))
+	return time.Duration(t.steps()) * s.stepMeanLocked(s.tierLocked(t, degraded))
+}
+
+// marginOfLocked is what a task's own deadline check adds to its expected
+// end: devFactor deviations per step, and one more step.
+func (s *Scheduler) marginOfLocked(t *Task, degraded bool) time.Duration {
+	tr := s.tierLocked(t, degraded)
+	mean := s.stepMeanLocked(tr)
+	return time.Duration(t.steps())*(s.stepTimeLocked(tr)-mean) + mean
 }
 
 // canDegradeLocked reports whether moving t to the cheaper tier may make
@@ -134,7 +143,7 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 		if s.lateLocked(end, &e.t, degraded) {
 			rej.Reason = fmt.Sprintf("predicted to finish in %s (wait %s + %d steps × %s on %s), %s",
 				end.Sub(now).Round(time.Millisecond), rej.Wait.Round(time.Millisecond), e.t.steps(),
-				s.stepTimeLocked(s.tierLocked(&e.t, degraded)).Round(time.Millisecond), tierName,
+				s.stepMeanLocked(s.tierLocked(&e.t, degraded)).Round(time.Millisecond), tierName,
 				s.marginLocked(end, &e.t, degraded))
 		} else {
 			for i, x := range s.q[pos:] {
@@ -204,11 +213,11 @@ func (s *Scheduler) replanLocked(now time.Time) {
 	}
 }
 
-// lateLocked reports whether a task of t's predicted to end at end on its
-// tier misses its deadline, or meets it by less than one step: the guard
-// that absorbs estimation error.
+// lateLocked reports whether t, expected to end at end on its tier,
+// misses its deadline or meets it by less than its margin (marginOfLocked),
+// the guard that absorbs estimation error.
 func (s *Scheduler) lateLocked(end time.Time, t *Task, degraded bool) bool {
-	return end.Add(s.stepTimeLocked(s.tierLocked(t, degraded))).After(t.Deadline)
+	return end.Add(s.marginOfLocked(t, degraded)).After(t.Deadline)
 }
 
 // marginLocked says how a predicted end relates to t's deadline, for
@@ -217,8 +226,8 @@ func (s *Scheduler) marginLocked(end time.Time, t *Task, degraded bool) string {
 	if d := end.Sub(t.Deadline); d > 0 {
 		return fmt.Sprintf("%s after its deadline", d.Round(time.Millisecond))
 	}
-	return fmt.Sprintf("only %s before its deadline, less than one step (%s) of margin",
-		t.Deadline.Sub(end).Round(time.Millisecond), s.stepTimeLocked(s.tierLocked(t, degraded)).Round(time.Millisecond))
+	return fmt.Sprintf("only %s before its deadline, less than its margin of %s for estimation error",
+		t.Deadline.Sub(end).Round(time.Millisecond), s.marginOfLocked(t, degraded).Round(time.Millisecond))
 }
 
 // degradeLocked moves e to the cheaper tier.
