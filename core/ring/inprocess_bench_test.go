@@ -164,14 +164,38 @@ func chanOneWay(n int) float64 {
 }
 
 // BenchmarkSleepWake: wake-up latency of a consumer sleeping on the SQ
-// futex doorbell (WaitSleep): submit → Fetch returning (wake-ns), against
-// a goroutine parked on a Go channel receive (chan-wake-ns). A pause
-// before each command lets the consumer fall asleep.
+// doorbell (WaitSleep): submit → Fetch returning (wake-ns), against a
+// goroutine parked on a Go channel receive (chan-wake-ns). futex: a shared
+// ring (Create, and Open in this process) whose consumer sleeps in
+// FUTEX_WAIT on the header's doorbell word, the mechanism a consumer in
+// another process uses; inprocess: a New ring, whose consumer goroutine
+// parks on a channel. A pause before each command lets the consumer fall
+// asleep.
 func BenchmarkSleepWake(b *testing.B) {
-	r := newBenchRing(b, WaitSleep)
+	b.Run("futex", func(b *testing.B) {
+		path := shmPath(b)
+		owner, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: WaitSleep})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { owner.Close() })
+		cons, err := Open(path, Options{Wait: WaitSleep})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { cons.Close() })
+		benchWake(b, owner, cons)
+	})
+	b.Run("inprocess", func(b *testing.B) {
+		r := newBenchRing(b, WaitSleep)
+		benchWake(b, r, r)
+	})
+}
+
+func benchWake(b *testing.B, owner, cons *Ring) {
 	base := time.Now()
 	var total atomic.Int64
-	serve(b, r, 1, func(c Command) Completion {
+	serve(b, cons, 1, func(c Command) Completion {
 		total.Add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(c.Payload)))
 		return c.Reply(StatusOK, nil)
 	})
@@ -180,12 +204,12 @@ func BenchmarkSleepWake(b *testing.B) {
 	comps := make([]Completion, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		waitAsleep(r, offSQWaiters)
+		waitAsleep(owner, offSQWaiters)
 		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
-		if err := r.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
+		if err := owner.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := r.Reap(ctx, comps); err != nil {
+		if _, err := owner.Reap(ctx, comps); err != nil {
 			b.Fatal(err)
 		}
 	}

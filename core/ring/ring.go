@@ -25,6 +25,9 @@ type Ring struct {
 
 	stop chan struct{}
 	wg   sync.WaitGroup
+	// parkSQ and parkCQ are the doorbells of an in-process ring: sleepers
+	// park on them instead of a futex (cap 1: a token is a pending wake).
+	parkSQ, parkCQ chan struct{}
 
 	producerState
 	consumerState
@@ -40,7 +43,8 @@ func New(opts Options) (*Ring, error) {
 	g := newGeometry(o.Entries, o.ArenaBytes)
 	words := make([]uint64, g.size/8) // 8-byte aligned, never moved by the GC
 	mem := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), g.size)
-	r := &Ring{opts: o, g: g, mem: mem, owner: true, cons: true, stop: make(chan struct{})}
+	r := &Ring{opts: o, g: g, mem: mem, owner: true, cons: true, stop: make(chan struct{}),
+		parkSQ: make(chan struct{}, 1), parkCQ: make(chan struct{}, 1)}
 	r.format()
 	atomic.StoreUint32(r.u32(offConsumerState), consumerAttached)
 	atomic.StoreUint32(r.u32(offConsumerPID), uint32(os.Getpid()))

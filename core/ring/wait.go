@@ -37,15 +37,31 @@ func (r *Ring) wake(bellOff uint64, force bool) {
 	if !force && atomic.LoadUint32(r.u32(bellOff+4)) == 0 {
 		return
 	}
+	if !r.shared { // in process: the sleeper is a goroutine parked on a channel
+		select {
+		case r.park(bellOff) <- struct{}{}:
+		default: // a token is already there
+		}
+		return
+	}
 	bell := r.u32(bellOff)
 	atomic.AddUint32(bell, 1)
 	r.futex(bell, futexWake, math.MaxInt32, nil)
 }
 
+// park is the in-process stand-in for a doorbell's futex.
+func (r *Ring) park(bellOff uint64) chan struct{} {
+	if bellOff == offSQBell {
+		return r.parkSQ
+	}
+	return r.parkCQ
+}
+
 // sleep waits on a doorbell until it rings, ready() holds, ctx ends or
 // sleepSlice passes. The waiters count is raised before ready is checked
 // and the bell is read before that, so a wake between the check and the
-// futex call makes the futex return at once (no lost wake-up).
+// futex call makes the futex return at once (no lost wake-up). An
+// in-process ring parks the goroutine on a channel instead of the futex.
 func (r *Ring) sleep(ctx context.Context, bellOff uint64, ready func() bool) {
 	waiters := r.u32(bellOff + 4)
 	bell := r.u32(bellOff)
@@ -53,6 +69,17 @@ func (r *Ring) sleep(ctx context.Context, bellOff uint64, ready func() bool) {
 	defer atomic.AddUint32(waiters, math.MaxUint32) // -1
 	v := atomic.LoadUint32(bell)
 	if ready() || ctx.Err() != nil || r.closed.Load() {
+		return
+	}
+	if !r.shared {
+		// A goroutine parks instead of blocking an OS thread in futex; a
+		// wake between the ready check and here leaves a token in the
+		// channel, so it is not lost.
+		select {
+		case <-r.park(bellOff):
+		case <-ctx.Done():
+		case <-r.stop:
+		}
 		return
 	}
 	stop := context.AfterFunc(ctx, func() { r.wake(bellOff, true) })
