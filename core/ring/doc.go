@@ -24,7 +24,9 @@
 // A command holds one tag (an index 0..Entries-1) from Submit until its
 // completion is reaped; the tag names its request chunk and result chunk in
 // the arena, so the rings can never overflow and the arena needs no
-// allocator shared across processes. When every tag is taken, Submit waits
+// allocator shared across processes. The price: a payload or result is at
+// most ChunkSize = arena / (2 × Entries) bytes (8 KiB with the defaults);
+// size vgpu.arena_mib for the largest request. When every tag is taken, Submit waits
 // for one while ctx lives (or returns ErrFull at once with
 // Options.FailFast).
 //
@@ -43,7 +45,8 @@
 // (spin with runtime.Gosched, yielding the OS thread every 32 spins so an
 // oversubscribed machine still runs the other side), sleeping (a futex on
 // a doorbell word in the shared header; a producer only makes the wake
-// syscall when a sleeper announced itself), or adaptively (spin for
+// syscall when a sleeper announced itself; an in-process ring parks the
+// goroutine on a channel instead), or adaptively (spin for
 // Options.SpinFor, then sleep); see WaitMode. The memory layout is in
 // docs/ring.md.
 //
