@@ -174,7 +174,7 @@ func chanOneWay(n int) float64 {
 func BenchmarkSleepWake(b *testing.B) {
 	b.Run("futex", func(b *testing.B) {
 		path := shmPath(b)
-		owner, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: WaitSleep})
+		owner, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: WaitSleep, Logger: quiet})
 		if err != nil {
 			b.Fatal(err)
 		}

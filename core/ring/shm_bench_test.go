@@ -54,7 +54,7 @@ func grpcUnary(b *testing.B, n int) float64 {
 func shmRing(b *testing.B, mode WaitMode) *Ring {
 	b.Helper()
 	path := shmPath(b)
-	r, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: mode})
+	r, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 128, Wait: mode, Logger: quiet})
 	if err != nil {
 		b.Fatal(err)
 	}
