@@ -163,3 +163,46 @@ func TestDegradeAtDispatch(t *testing.T) {
 		t.Fatalf("dispatched %+v, want degraded with a reason", d)
 	}
 }
+
+// TestDegradeWhileRunning: a running task that falls behind is switched
+// to the cheaper tier by Progress; one on schedule is left alone.
+func TestDegradeWhileRunning(t *testing.T) {
+	clk := newTestClock()
+	p := newPool(t, backends{"fake": newPhones(nil, nil)}, nil)
+	st := &started{}
+	s := newSched(t, degradeConfig(), p, clk, st)
+	s.Learn("pa", "ma", time.Second)
+	s.Learn("planner-intent", "model-intent-int8", 100*time.Millisecond)
+	now := clk.Now()
+	for _, id := range []string{"slow", "fine"} {
+		if err := s.Submit(Task{ID: id, Planner: "pa", Model: "ma", EstSteps: 10, Deadline: now.Add(20 * time.Second)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.DispatchNow(t.Context())
+	clk.Advance(8 * time.Second)
+	// "fine" did 8 steps in 8s: 2 left, 2s + margin before 20s.
+	if _, _, deg := s.Progress("fine", 8); deg {
+		t.Fatal("a task on schedule was degraded")
+	}
+	// "slow" did 2 steps in 8s: 8 left at 1s a step ends at 16s + margin 9s.
+	planner, model, deg := s.Progress("slow", 2)
+	if !deg || planner != "planner-intent" || model != "model-intent-int8" {
+		t.Fatalf("Progress = %q %q %v, want a switch to planner-intent/model-intent-int8", planner, model, deg)
+	}
+	if _, _, again := s.Progress("slow", 3); again {
+		t.Fatal("degraded twice")
+	}
+	before := s.StepTime("pa", "ma")
+	clk.Advance(2 * time.Second)
+	st.finish(t, s, "slow", 10, 10*time.Second)
+	if s.StepTime("pa", "ma") != before {
+		t.Fatal("a task that ran on two tiers taught the first one")
+	}
+	if _, _, deg := s.Progress("nobody", 1); deg {
+		t.Fatal("an unknown task was degraded")
+	}
+	if got := s.Stats().Degraded; got != 1 {
+		t.Fatalf("degraded %d, want 1", got)
+	}
+}

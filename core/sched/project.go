@@ -55,9 +55,13 @@ func (s *Scheduler) estLocked(t *Task, degraded bool) time.Duration {
 // marginOfLocked is what a task's own deadline check adds to its expected
 // end: devFactor deviations per step, and one more step.
 func (s *Scheduler) marginOfLocked(t *Task, degraded bool) time.Duration {
-	tr := s.tierLocked(t, degraded)
+	return s.marginStepsLocked(t.steps(), s.tierLocked(t, degraded))
+}
+
+// marginStepsLocked is the margin of n steps on tr.
+func (s *Scheduler) marginStepsLocked(n int, tr tier) time.Duration {
 	mean := s.stepMeanLocked(tr)
-	return time.Duration(t.steps())*(s.stepTimeLocked(tr)-mean) + mean
+	return time.Duration(n)*(s.stepTimeLocked(tr)-mean) + mean
 }
 
 // canDegradeLocked reports whether moving t to the cheaper tier may make

@@ -40,9 +40,12 @@ type Options struct {
 
 // running is a dispatched task until Report. Guarded by Scheduler.mu.
 type running struct {
-	d    *Dispatched
+	d    *Dispatched // as handed to the RunFunc; not changed after
 	tier tier
-	est  time.Duration // predicted run time at dispatch
+	est  time.Duration // expected run time from Started
+	// switched: Progress degraded it while it ran; its step times mix
+	// two tiers and teach neither.
+	switched bool
 }
 
 // Stats are the scheduler's counters since New.
@@ -281,7 +284,7 @@ func (s *Scheduler) Report(id string, steps int, elapsed time.Duration, o Outcom
 	} else {
 		delete(s.runningBy, t)
 	}
-	if steps > 0 && elapsed > 0 && o != Canceled {
+	if steps > 0 && elapsed > 0 && o != Canceled && !r.switched {
 		s.observeLocked(r.tier, elapsed/time.Duration(steps))
 	}
 	s.stats.Completed++
@@ -293,6 +296,34 @@ func (s *Scheduler) Report(id string, steps int, elapsed time.Duration, o Outcom
 	}
 	s.poke()
 	return nil
+}
+
+// Progress tells the scheduler that running task id has done steps
+// steps. When the task, on its tier, is now predicted to miss its
+// deadline (its remaining estimated steps at the learned step time, plus
+// their margin) and the cheaper tier helps, the scheduler degrades it:
+// Progress returns the planner and model to use from the next step on,
+// and true. Otherwise it returns false and the task carries on as it is.
+func (s *Scheduler) Progress(id string, steps int) (planner, model string, degrade bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.running[id]
+	if r == nil || r.switched || r.d.Degraded || r.d.Task.BestEffort() || !s.canDegradeLocked(&r.d.Task) {
+		return "", "", false
+	}
+	now := s.clock.Now()
+	left := max(r.d.Task.steps()-steps, 1)
+	end := now.Add(time.Duration(left) * s.stepMeanLocked(r.tier))
+	if !end.Add(s.marginStepsLocked(left, r.tier)).After(r.d.Task.Deadline) {
+		return "", "", false
+	}
+	to := s.tierLocked(&r.d.Task, true)
+	r.switched, r.tier = true, to
+	r.est = now.Sub(r.d.Started) + time.Duration(left)*s.stepMeanLocked(to)
+	s.stats.Degraded++
+	s.log.Info("running task degraded", "task", id, "steps", steps, "to", to.String(),
+		"predicted_late", end.Sub(r.d.Task.Deadline).Round(time.Millisecond))
+	return to.planner, to.model, true
 }
 
 // Stats returns the counters.

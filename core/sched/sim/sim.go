@@ -206,6 +206,9 @@ func (r *runner) beginStep(t *state) {
 func (r *runner) stepDone(t *state) bool {
 	t.step++
 	if t.step < len(t.devT) {
+		if _, _, degrade := r.s.Progress(t.id, t.step); degrade {
+			t.degraded = true
+		}
 		r.beginStep(t)
 		return false
 	}
