@@ -84,6 +84,17 @@ func (a hostAdapters) Infer(ctx context.Context, name string, req *cpv1.InferReq
 
 func (a hostAdapters) Capabilities(name string) []string { return a.h.Capabilities(name) }
 
+// Transport is how the plugin name runs (pluginhost.TransportProcess or
+// TransportWasm), or "" when none serves.
+func (a hostAdapters) Transport(name string) string {
+	l, err := a.h.Acquire(name)
+	if err != nil {
+		return ""
+	}
+	defer l.Release()
+	return l.Instance().Transport()
+}
+
 // batching reports whether caps declare CapabilityBatching.
 func batching(caps []string) bool { return slices.Contains(caps, CapabilityBatching) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openautoglm/cloudphone/core/ring"
@@ -27,20 +28,24 @@ type command struct {
 	slice    *slice
 	index    int // in the slice's queue; -1 when not queued
 
-	// Set when admitted.
+	// Set when admitted, under Gateway.mu, before admit is signalled.
 	lent     bool
 	estimate time.Duration
+	modelID  uint32
+	shm      *shmLane      // the model's shared-memory ring, if it has one
+	admitErr error         // set instead when the command is failed unadmitted
+	admit    chan struct{} // signalled once: admitted, or failed
+	// accounted is set by whoever gives the GPU slot back.
+	accounted atomic.Bool
 
 	// Set by the consumer: the fetched descriptor, then the outcome.
 	rc     ring.Command
-	cost   time.Duration
+	ran    bool // the adapter returned (guarded by mu)
 	runErr error
 
 	mu       sync.Mutex
 	emit     func(*cpv1.InferChunk) error
 	returned bool // the caller returned; emit is not called again
-
-	done chan error // the result, sent once
 }
 
 // deliver hands a chunk to the caller unless the caller has returned.
@@ -60,5 +65,8 @@ func (c *command) abandon() {
 	c.mu.Unlock()
 }
 
-// finish sends the command's result to its caller.
-func (c *command) finish(err error) { c.done <- err }
+// fail ends a command that was never admitted (Gateway.mu held).
+func (c *command) fail(err error) {
+	c.admitErr = err
+	c.admit <- struct{}{}
+}

@@ -66,25 +66,14 @@ func (g *Gateway) ringDone(s *slice, rc ring.Command, err error) {
 	}
 }
 
-// finish records a command's outcome and completes it on the ring.
+// finishRun records a command's outcome, gives its GPU slot back, and
+// completes it on the ring, which wakes its caller.
 func (g *Gateway) finishRun(s *slice, c *command, cost time.Duration, err error) {
 	c.mu.Lock()
-	c.cost, c.runErr = cost, err
+	c.ran, c.runErr = true, err
 	c.mu.Unlock()
+	g.account(c, cost, err)
 	g.ringDone(s, c.rc, err)
-}
-
-// reaped is a completion taken off a slice's completion ring.
-func (g *Gateway) reaped(c *command, comp ring.Completion) {
-	c.mu.Lock()
-	cost, err := c.cost, c.runErr
-	c.mu.Unlock()
-	if err == nil {
-		// The adapter never answered: the ring closed or lost its
-		// consumer first.
-		err = comp.Err()
-	}
-	g.complete(c, cost, err)
 }
 
 // start runs a group of commands for one model. An adapter that takes

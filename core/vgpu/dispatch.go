@@ -9,7 +9,8 @@ import (
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
-// submit queues req on its slice and waits for the reply.
+// submit queues req on its slice, waits for admission, then puts the
+// command on the slice's ring and waits for its completion.
 func (g *Gateway) submit(ctx context.Context, name string, req *cpv1.InferRequest, emit func(*cpv1.InferChunk) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -21,7 +22,7 @@ func (g *Gateway) submit(ctx context.Context, name string, req *cpv1.InferReques
 		deadline: deadlineKey(req.GetDeadlineUnixMs()),
 		emit:     emit,
 		index:    -1,
-		done:     make(chan error, 1),
+		admit:    make(chan struct{}, 1),
 	}
 	for {
 		g.mu.Lock()
@@ -53,26 +54,54 @@ func (g *Gateway) submit(ctx context.Context, name string, req *cpv1.InferReques
 		}
 	}
 	select {
-	case err := <-c.done:
-		return err
+	case <-c.admit:
 	case <-ctx.Done():
-	}
-	g.mu.Lock()
-	if c.slice.queue.remove(c) {
-		c.slice.active[name]--
+		g.mu.Lock()
+		if c.slice.queue.remove(c) {
+			c.slice.active[name]--
+			g.mu.Unlock()
+			return fmt.Errorf("infer %s: canceled while queued on slice %s: %w", name, c.slice.cfg.Name, ctx.Err())
+		}
 		g.mu.Unlock()
-		return fmt.Errorf("infer %s: canceled while queued on slice %s: %w", name, c.slice.cfg.Name, ctx.Err())
+		<-c.admit
+		if c.admitErr == nil {
+			// Admitted as the context ended: give the slot back unused.
+			g.account(c, 0, ctx.Err())
+			return fmt.Errorf("infer %s: canceled while admitted to slice %s: %w", name, c.slice.cfg.Name, ctx.Err())
+		}
 	}
-	g.mu.Unlock()
-	// Admitted: the adapter sees the canceled context; the caller returns
-	// now and the adapter's late chunks are dropped.
-	c.abandon()
-	select {
-	case err := <-c.done:
-		return err
-	default:
-		return fmt.Errorf("infer %s: canceled while running on slice %s: %w", name, c.slice.cfg.Name, ctx.Err())
+	if c.admitErr != nil {
+		return c.admitErr
 	}
+	if c.shm != nil {
+		if ok, err := g.callShm(ctx, c, c.shm); ok {
+			return err
+		}
+	}
+	comp, unrun, err := c.slice.ring.call(ctx, c)
+	if err != nil {
+		// The context ended (or the ring closed) first: a running adapter
+		// sees the canceled context, and its late chunks are dropped.
+		c.abandon()
+		if unrun {
+			g.account(c, 0, err)
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("infer %s: canceled while running on slice %s: %w", name, c.slice.cfg.Name, ctx.Err())
+		}
+		return fmt.Errorf("infer %s on slice %s: %w", name, c.slice.cfg.Name, err)
+	}
+	c.mu.Lock()
+	runErr, ran := c.runErr, c.ran
+	c.mu.Unlock()
+	if !ran {
+		// The ring answered for the consumer: it closed or lost the
+		// consumer before the adapter ran.
+		err := comp.Err()
+		g.account(c, 0, err)
+		return fmt.Errorf("infer %s on slice %s: %w", name, c.slice.cfg.Name, err)
+	}
+	return runErr
 }
 
 // pumpLocked admits queued commands into their slices' rings while GPU
@@ -116,22 +145,21 @@ func (g *Gateway) pumpLocked() {
 		}
 		best.inFlight++
 		g.inFlight++
-		if err := best.ring.submit(c, best.id, g.modelID(c.model)); err != nil {
-			// Only a bug gets here: the ring has a tag for every slot.
-			g.log.Error("vgpu: ring submit failed", "slice", best.cfg.Name, "error", err)
-			best.budget.charge(0, c.estimate, c.lent)
-			best.inFlight--
-			g.inFlight--
-			best.active[c.model]--
-			best.failed++
-			go c.finish(fmt.Errorf("infer %s: %w", c.model, err))
+		c.modelID = g.modelID(c.model)
+		if m := best.models[c.model]; m != nil {
+			c.shm = m.shm
 		}
+		c.admit <- struct{}{}
 	}
 }
 
-// complete accounts a command that ran for cost of GPU time and hands the
-// caller its result.
-func (g *Gateway) complete(c *command, cost time.Duration, err error) {
+// account gives back the GPU slot of an admitted command that ran for
+// cost of GPU time (once, whoever calls it first: the consumer when the
+// adapter returned, or the caller when the command never ran).
+func (g *Gateway) account(c *command, cost time.Duration, err error) {
+	if !c.accounted.CompareAndSwap(false, true) {
+		return
+	}
 	g.mu.Lock()
 	s := c.slice
 	s.budget.roll(g.periodIndex(g.clock.Now()))
@@ -158,8 +186,9 @@ func (g *Gateway) complete(c *command, cost time.Duration, err error) {
 	}
 	g.pumpLocked()
 	g.mu.Unlock()
-	c.finish(err)
 	if retire != nil {
+		// The last command of a removed slice. Its caller has the outcome
+		// already (runErr), so closing the ring under it loses nothing.
 		if err := retire.ring.close(); err != nil {
 			g.log.Warn("vgpu: closing the ring of a removed slice", "slice", retire.cfg.Name, "error", err)
 		}

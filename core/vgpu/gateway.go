@@ -59,6 +59,9 @@ type Options struct {
 	// MaxQueue bounds the commands waiting in one slice (default
 	// DefaultMaxQueue); beyond it Infer fails with ErrQueueFull.
 	MaxQueue int
+	// ShmDir is where shared-memory rings for process model plugins are
+	// created (default /dev/shm); "-" keeps every process plugin on gRPC.
+	ShmDir string
 	// Clock is the time source of budget periods and measured GPU time
 	// (default the wall clock).
 	Clock  Clock
@@ -188,14 +191,10 @@ func (g *Gateway) newSlice(sc config.SliceConfig, idx int64) (*slice, error) {
 		active:  map[string]int{},
 		ring:    l,
 	}
-	g.wg.Add(2)
+	g.wg.Add(1)
 	go func() {
 		defer g.wg.Done()
 		g.consume(s)
-	}()
-	go func() {
-		defer g.wg.Done()
-		l.reap(g.reaped)
 	}()
 	return s, nil
 }
@@ -276,18 +275,14 @@ func (g *Gateway) Close(ctx context.Context) error {
 		return nil
 	}
 	g.closed = true
-	var queued []*command
 	for _, s := range g.slices {
 		for len(s.queue) > 0 {
 			c := s.queue.pop()
 			s.active[c.model]--
-			queued = append(queued, c)
+			c.fail(fmt.Errorf("infer %s: %w", c.model, ErrClosed))
 		}
 	}
 	g.mu.Unlock()
-	for _, c := range queued {
-		c.finish(fmt.Errorf("infer %s: %w", c.model, ErrClosed))
-	}
 	var err error
 	for {
 		g.mu.Lock()
@@ -309,6 +304,15 @@ func (g *Gateway) Close(ctx context.Context) error {
 	for _, s := range all {
 		if cerr := s.ring.close(); cerr != nil {
 			g.log.Warn("vgpu: closing a slice ring", "slice", s.cfg.Name, "error", cerr)
+		}
+		g.mu.Lock()
+		var shms []*shmLane
+		for _, m := range s.models {
+			shms = append(shms, m.shm)
+		}
+		g.mu.Unlock()
+		for _, l := range shms {
+			l.close(g)
 		}
 	}
 	if err != nil {

@@ -157,6 +157,10 @@ type simGPU struct {
 	loadDelay time.Duration
 	batch     bool
 
+	// ready, when set, is waited for before a command runs (simulations
+	// use it to run the GPU only while every busy slice has work queued).
+	ready func()
+
 	mu      sync.Mutex
 	order   []string // texts in the order they ran
 	gate    chan struct{}
@@ -189,7 +193,11 @@ func (s *simGPU) Infer(ctx context.Context, name string, req *cpv1.InferRequest,
 	}
 	s.mu.Lock()
 	s.order = append(s.order, text)
+	ready := s.ready
 	s.mu.Unlock()
+	if ready != nil {
+		ready()
+	}
 	cost := s.cost[name]
 	if s.clock != nil {
 		s.clock.advance(cost)

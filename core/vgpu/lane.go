@@ -10,13 +10,12 @@ import (
 	"github.com/openautoglm/cloudphone/core/ring"
 )
 
-// lane is a slice's queue pair (core/ring, in process): the dispatcher
-// submits admitted commands to the submission ring, the slice's consumer
-// fetches them in batches and completes them after the adapter answered,
-// and the reaper takes completions off the completion ring and finishes
-// the commands. The descriptors carry the command's id, slice, model and
-// deadline; the request itself stays in Go memory (in process there is
-// nothing to copy).
+// lane is a slice's queue pair (core/ring, in process): the caller of an
+// admitted command submits it to the submission ring and waits for its
+// completion (ring.Call); the slice's consumer fetches commands in
+// batches, runs them, and completes them. The descriptors carry the
+// command's id, slice, model and deadline; the request itself stays in Go
+// memory (in process there is nothing to copy).
 type lane struct {
 	r *ring.Ring
 
@@ -28,24 +27,29 @@ type lane struct {
 // least enough for every command the gateway may have in flight.
 func laneEntries(configured, maxInFlight int) int {
 	n := 2
-	for n < max(configured, maxInFlight) {
+	// A slot is given back just before its command's completion is
+	// posted, so a command admitted into it may briefly need a second tag.
+	for n < max(configured, 2*maxInFlight) {
 		n <<= 1
 	}
 	return n
 }
 
 func newLane(entries int, wait ring.WaitMode) (*lane, error) {
-	r, err := ring.New(ring.Options{Entries: entries, ArenaBytes: entries * 128, Wait: wait, FailFast: true})
+	r, err := ring.New(ring.Options{Entries: entries, ArenaBytes: entries * 128, Wait: wait})
 	if err != nil {
 		return nil, err
 	}
 	return &lane{r: r, cmds: map[uint64]*command{}}, nil
 }
 
-// submit puts an admitted command on the submission ring. The ring has a
-// tag for every command the gateway may have in flight, so it never
-// waits.
-func (l *lane) submit(c *command, slice uint32, model uint32) error {
+// call puts an admitted command on the submission ring and waits for its
+// completion (the ring has a tag for every command the gateway may have in
+// flight, and more). It returns early with ctx's error (or the ring's when
+// it closed); unrun reports that the consumer never took the command and
+// never will, so the caller gives its slot back. Otherwise the consumer
+// does.
+func (l *lane) call(ctx context.Context, c *command) (comp ring.Completion, unrun bool, err error) {
 	l.mu.Lock()
 	l.cmds[c.id] = c
 	l.mu.Unlock()
@@ -53,12 +57,13 @@ func (l *lane) submit(c *command, slice uint32, model uint32) error {
 	if c.deadline != deadlineKey(0) {
 		dl = c.deadline * int64(time.Millisecond)
 	}
-	err := l.r.Submit(context.Background(), ring.Command{ID: c.id, Slice: slice, Model: model, Deadline: dl, Flags: ring.FlagBatchable})
-	if err != nil {
-		l.take(c.id)
-		return fmt.Errorf("submit to the ring of slice %s: %w", c.slice.cfg.Name, err)
+	comp, err = l.r.Call(ctx, ring.Command{ID: c.id, Slice: c.slice.id, Model: c.modelID, Deadline: dl, Flags: ring.FlagBatchable})
+	if err != nil && comp.Status == ring.StatusOK {
+		// Not completed: if the consumer has not fetched it yet, it never
+		// runs (a late fetch finds no request and fails it).
+		return comp, l.take(c.id) != nil, err
 	}
-	return nil
+	return comp, false, nil
 }
 
 // take removes and returns the command with id.
@@ -70,12 +75,6 @@ func (l *lane) take(id uint64) *command {
 	return c
 }
 
-func (l *lane) lookup(id uint64) *command {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.cmds[id]
-}
-
 // fetch waits for admitted commands and returns up to len(buf) of them
 // (appended to out). It fails with ring.ErrClosed once the ring closed.
 func (l *lane) fetch(ctx context.Context, buf []ring.Command, out []*command) ([]*command, []ring.Command, error) {
@@ -84,7 +83,7 @@ func (l *lane) fetch(ctx context.Context, buf []ring.Command, out []*command) ([
 		return out, nil, err
 	}
 	for _, rc := range buf[:n] {
-		out = append(out, l.lookup(rc.ID))
+		out = append(out, l.take(rc.ID))
 	}
 	return out, buf[:n], nil
 }
@@ -104,23 +103,6 @@ func (l *lane) done(rc ring.Command, err error) error {
 		return fmt.Errorf("complete ring command %d: %w", rc.ID, cerr)
 	}
 	return nil
-}
-
-// reap hands completions to finish until the ring closes and every
-// completion is taken.
-func (l *lane) reap(finish func(c *command, st ring.Completion)) {
-	buf := make([]ring.Completion, 64)
-	for {
-		n, err := l.r.Reap(context.Background(), buf)
-		for _, comp := range buf[:n] {
-			if c := l.take(comp.ID); c != nil {
-				finish(c, comp)
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 func (l *lane) close() error { return l.r.Close() }

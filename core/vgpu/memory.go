@@ -64,7 +64,16 @@ func (g *Gateway) ensureLoaded(ctx context.Context, s *slice, name string) error
 	s.memUsed += declared
 	g.mu.Unlock()
 
-	resp, err := g.adapters.Load(ctx, name, &cpv1.LoadRequest{Slice: s.cfg.Name})
+	shm := g.newShmLane(s, name)
+	lreq := &cpv1.LoadRequest{Slice: s.cfg.Name}
+	if shm != nil {
+		lreq.RingPath = shm.path
+	}
+	resp, err := g.adapters.Load(ctx, name, lreq)
+	if err != nil || !resp.GetRingAttached() {
+		shm.close(g)
+		shm = nil
+	}
 
 	g.mu.Lock()
 	s.memUsed -= declared
@@ -83,6 +92,7 @@ func (g *Gateway) ensureLoaded(ctx context.Context, s *slice, name string) error
 		m.err, m.loading = err, false
 		close(m.ready)
 		g.mu.Unlock()
+		shm.close(g)
 		if resp != nil {
 			// The adapter loaded it before we knew its size: undo.
 			if uerr := g.adapters.Unload(context.WithoutCancel(ctx), name, &cpv1.UnloadRequest{}); uerr != nil {
@@ -91,14 +101,14 @@ func (g *Gateway) ensureLoaded(ctx context.Context, s *slice, name string) error
 		}
 		return err
 	}
-	m.mib, m.loading = need, false
+	m.mib, m.loading, m.shm = need, false, shm
 	s.models[name] = m
 	s.memUsed += need
 	close(m.ready)
 	used, quota := s.memUsed, s.cfg.MemoryMiB
 	g.mu.Unlock()
 	g.log.Info("vgpu: model loaded", "model", name, "slice", s.cfg.Name, "memory_mib", need,
-		"slice_used_mib", used, "slice_memory_mib", quota)
+		"slice_used_mib", used, "slice_memory_mib", quota, "shm_ring", shm != nil)
 	return nil
 }
 
@@ -130,7 +140,9 @@ func (g *Gateway) Unload(ctx context.Context, name string) error {
 	delete(s.models, name)
 	s.memUsed -= m.mib
 	g.mu.Unlock()
-	if err := g.adapters.Unload(ctx, name, &cpv1.UnloadRequest{}); err != nil {
+	err := g.adapters.Unload(ctx, name, &cpv1.UnloadRequest{})
+	m.shm.close(g)
+	if err != nil {
 		g.log.Warn("vgpu: adapter unload failed; its memory is freed in the slice anyway", "model", name, "slice", s.cfg.Name, "error", err)
 		return fmt.Errorf("unload %s from slice %s: %w", name, s.cfg.Name, err)
 	}

@@ -66,9 +66,7 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 		next = append(next, s)
 	}
 	g.slices = next
-	var failed []*command
 	var retire []*slice
-	var errs []error
 	for _, old := range byName {
 		old.removed = true
 		for len(old.queue) > 0 {
@@ -79,8 +77,7 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 				err = fmt.Errorf("model %s is not loaded on slice %s", c.model, to.cfg.Name)
 			}
 			if err != nil {
-				failed = append(failed, c)
-				errs = append(errs, fmt.Errorf("infer %s: slice %s was removed by reconfiguration: %w", c.model, old.cfg.Name, err))
+				c.fail(fmt.Errorf("infer %s: slice %s was removed by reconfiguration: %w", c.model, old.cfg.Name, err))
 				continue
 			}
 			c.slice = to
@@ -95,9 +92,6 @@ func (g *Gateway) SetConfig(cfg config.VGPUConfig) error {
 	}
 	g.pumpLocked()
 	g.mu.Unlock()
-	for i, c := range failed {
-		c.finish(errs[i])
-	}
 	for _, s := range retire {
 		if err := s.ring.close(); err != nil {
 			g.log.Warn("vgpu: closing the ring of a removed slice", "slice", s.cfg.Name, "error", err)

@@ -12,10 +12,35 @@ import (
 )
 
 // runBusy has clients closed-loop clients per model infer until the
-// virtual clock has run periods budget periods, then returns.
-func runBusy(t *testing.T, g *Gateway, clock *virtualClock, periods int, clients map[string]int) {
+// virtual clock has run periods budget periods, then returns. The
+// simulated GPU runs a command only once every busy slice (named in busy)
+// has another one queued, so that clients resubmitting in real time never
+// leave a slice idle in virtual time.
+func runBusy(t *testing.T, g *Gateway, sim *simGPU, periods int, clients map[string]int, busy ...string) {
 	t.Helper()
+	clock := sim.clock
 	end := clock.Now().Add(time.Duration(periods) * g.cfg.Period)
+	sim.mu.Lock()
+	sim.ready = func() {
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && clock.Now().Before(end); {
+			idle := false
+			for _, name := range busy {
+				if status(g, name).QueueDepth == 0 {
+					idle = true
+				}
+			}
+			if !idle {
+				return
+			}
+			time.Sleep(20 * time.Microsecond)
+		}
+	}
+	sim.mu.Unlock()
+	defer func() {
+		sim.mu.Lock()
+		sim.ready = nil
+		sim.mu.Unlock()
+	}()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var wg sync.WaitGroup
@@ -51,7 +76,7 @@ func TestBusySlicesGetTheirShare(t *testing.T) {
 		config.SliceConfig{Name: "b", MemoryMiB: 10, ComputePercent: 30, Models: []string{"big"}},
 		config.SliceConfig{Name: "c", MemoryMiB: 10, ComputePercent: 20, Models: []string{"mid"}},
 	)})
-	runBusy(t, g, clock, 200, map[string]int{"small": 32, "big": 32, "mid": 32})
+	runBusy(t, g, sim, 200, map[string]int{"small": 4, "big": 4, "mid": 4}, "a", "b", "c")
 	var total time.Duration
 	sts := g.Slices()
 	for _, st := range sts {
@@ -80,7 +105,7 @@ func TestIdleShareIsLent(t *testing.T) {
 		config.SliceConfig{Name: "lo", MemoryMiB: 10, ComputePercent: 30, Models: []string{"lo"}},
 	)})
 	start := clock.Now()
-	runBusy(t, g, clock, 50, map[string]int{"lo": 2})
+	runBusy(t, g, sim, 50, map[string]int{"lo": 2}, "lo")
 	lo := status(g, "lo")
 	elapsed := clock.Now().Sub(start)
 	if lo.GPUTime < elapsed*99/100 || lo.LentTime < elapsed*65/100 {
@@ -90,7 +115,7 @@ func TestIdleShareIsLent(t *testing.T) {
 	for _, st := range g.Slices() {
 		before[st.Name] = st.GPUTime
 	}
-	runBusy(t, g, clock, 100, map[string]int{"lo": 32, "hi": 32})
+	runBusy(t, g, sim, 100, map[string]int{"lo": 4, "hi": 4}, "lo", "hi")
 	var total time.Duration
 	used := map[string]time.Duration{}
 	for _, st := range g.Slices() {

@@ -24,6 +24,8 @@ type slice struct {
 
 	inFlight          int
 	completed, failed uint64
+	retried           uint64 // commands retried after their model process died
+	shmCommands       uint64 // commands run over a model's shared-memory ring
 	removed           bool
 
 	ring *lane
@@ -31,6 +33,7 @@ type slice struct {
 
 // loadedModel is a model loaded (or loading) on a slice.
 type loadedModel struct {
+	shm     *shmLane // the process plugin's shared-memory ring, if it attached
 	mib     int64
 	loading bool
 	ready   chan struct{} // closed when the load finished, either way
@@ -104,6 +107,12 @@ type SliceStatus struct {
 	Budget    time.Duration `json:"budget_ns"`
 	Completed uint64        `json:"completed"`
 	Failed    uint64        `json:"failed"`
+	// Retried counts commands run again because their model's process
+	// died while running them.
+	Retried uint64 `json:"retried"`
+	// ShmCommands counts commands run over a process model's
+	// shared-memory ring rather than an RPC.
+	ShmCommands uint64 `json:"shm_commands"`
 }
 
 // LoadedModel is one model loaded on a slice.
@@ -111,6 +120,8 @@ type LoadedModel struct {
 	Name      string `json:"name"`
 	MemoryMiB int64  `json:"memory_mib"`
 	Loading   bool   `json:"loading,omitempty"`
+	// Ring is the shared-memory ring the model's process consumes, if any.
+	Ring string `json:"ring,omitempty"`
 }
 
 func (s *slice) status(now time.Time) SliceStatus {
@@ -130,12 +141,18 @@ func (s *slice) status(now time.Time) SliceStatus {
 		Budget:         s.budget.credit - s.budget.reserved,
 		Completed:      s.completed,
 		Failed:         s.failed,
+		Retried:        s.retried,
+		ShmCommands:    s.shmCommands,
 	}
 	if st.Elapsed > 0 {
 		st.SharePercent = 100 * float64(st.GPUTime) / float64(st.Elapsed)
 	}
 	for n, m := range s.models {
-		st.Loaded = append(st.Loaded, LoadedModel{Name: n, MemoryMiB: m.mib, Loading: m.loading})
+		lm := LoadedModel{Name: n, MemoryMiB: m.mib, Loading: m.loading}
+		if m.shm != nil {
+			lm.Ring = m.shm.path
+		}
+		st.Loaded = append(st.Loaded, lm)
 	}
 	sort.Slice(st.Loaded, func(i, j int) bool { return st.Loaded[i].Name < st.Loaded[j].Name })
 	return st

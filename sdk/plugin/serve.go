@@ -41,7 +41,7 @@ func ServeModel(info *cpv1.PluginInfo, impl Model) {
 		fatal("ServeModel: nil model")
 	}
 	serve(newService(info, cpv1.PluginKind_PLUGIN_KIND_MODEL, impl, func(s *grpc.Server) {
-		cpv1.RegisterModelServer(s, &modelServer{impl: impl})
+		cpv1.RegisterModelServer(s, &modelServer{impl: impl, rings: newModelRings(impl)})
 	}))
 }
 

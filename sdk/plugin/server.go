@@ -44,14 +44,26 @@ func (s *plannerServer) Plan(ctx context.Context, req *cpv1.PlanRequest) (*cpv1.
 	return orEmpty(s.impl.Plan(ctx, req))
 }
 
-// modelServer adapts a Model to the generated gRPC server interface.
+// modelServer adapts a Model to the generated gRPC server interface, and
+// consumes the shared-memory rings the host hands it at Load.
 type modelServer struct {
 	cpv1.UnimplementedModelServer
-	impl Model
+	impl  Model
+	rings *modelRings
 }
 
 func (s *modelServer) Load(ctx context.Context, req *cpv1.LoadRequest) (*cpv1.LoadResponse, error) {
-	return orEmpty(s.impl.Load(ctx, req))
+	resp, err := orEmpty(s.impl.Load(ctx, req))
+	if err != nil || req.GetRingPath() == "" {
+		return resp, err
+	}
+	if err := s.rings.attach(req.GetRingPath()); err != nil {
+		// The host keeps calling Infer over gRPC.
+		Logger().WarnContext(ctx, "not consuming the host's ring; Infer stays on gRPC", "error", err)
+		return resp, nil
+	}
+	resp.RingAttached = true
+	return resp, nil
 }
 
 func (s *modelServer) Infer(req *cpv1.InferRequest, stream cpv1.Model_InferServer) error {
@@ -64,6 +76,7 @@ func (s *modelServer) Infer(req *cpv1.InferRequest, stream cpv1.Model_InferServe
 }
 
 func (s *modelServer) Unload(ctx context.Context, req *cpv1.UnloadRequest) (*cpv1.UnloadResponse, error) {
+	s.rings.detachAll()
 	return orEmpty(s.impl.Unload(ctx, req))
 }
 

@@ -2,7 +2,8 @@
 // file's name, so one build serves as several models. Config (plugins.config.<name>):
 // {"memory_mib": N, "gpu_time_us": N}: Load reports memory_mib; every reply
 // reports gpu_time_us. Infer looks at the last message's text: "fail:why"
-// fails with why, "block" waits for the call's context, "sleep:ms" sleeps
+// fails with why, "pid" answers the process id, "crash" exits the process,
+// "block" waits for the call's context, "sleep:ms" sleeps
 // before answering, anything else is echoed back in two chunks.
 package main
 
@@ -69,6 +70,10 @@ func (m *model) Infer(ctx context.Context, req *cpv1.InferRequest, send func(*cp
 	switch {
 	case strings.HasPrefix(text, "fail:"):
 		return errors.New(strings.TrimPrefix(text, "fail:"))
+	case text == "pid":
+		text = strconv.Itoa(os.Getpid())
+	case text == "crash":
+		os.Exit(3)
 	case text == "block":
 		<-ctx.Done()
 		return ctx.Err()

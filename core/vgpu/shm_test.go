@@ -1,0 +1,120 @@
+package vgpu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/openautoglm/cloudphone/core/config"
+	"github.com/openautoglm/cloudphone/core/ring"
+)
+
+// TestProcessModelOverShmRing: a real process model plugin attaches to the
+// shared-memory ring handed over at Load, and requests are answered over
+// it, chunks and GPU time included.
+func TestProcessModelOverShmRing(t *testing.T) {
+	h := newHost(t, testModel{Name: "model-ring", MemoryMiB: 2, GPUTimeUs: 700})
+	g := newGateway(t, Options{Adapters: HostAdapters(h), Config: vgpuConfig(
+		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := fmt.Sprint("over the ring ", i)
+			text, done, err := collect(ctx, g, "model-ring", request(want, 0))
+			if err != nil || text != want || done.GetUsage().GetGpuTimeUs() != 700 || done.GetFinishReason() != "stop" {
+				t.Errorf("request %d: %q %v %v", i, text, done, err)
+			}
+		}()
+	}
+	wg.Wait()
+	st := status(g, "s")
+	if len(st.Loaded) != 1 || st.Loaded[0].Ring == "" || st.ShmCommands != 8 || st.Completed != 8 || st.GPUTime != 8*700_000 {
+		t.Fatalf("status %+v", st)
+	}
+	path := st.Loaded[0].Ring
+	if _, err := os.Stat(path); err != nil {
+		t.Fatal(err)
+	}
+	// An adapter error travels back over the ring.
+	if _, _, err := collect(ctx, g, "model-ring", request("fail:out of memory", 0)); err == nil || !strings.Contains(err.Error(), "out of memory") {
+		t.Fatalf("error over the ring: %v", err)
+	}
+	// Unload detaches the plugin and removes the ring.
+	if err := g.Unload(ctx, "model-ring"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatalf("ring file after unload: %v", err)
+	}
+}
+
+// TestProcessKilledMidBatch kills the model plugin's process while it runs
+// a batch of commands from its ring: those it had fetched are retried once
+// on the restarted process, the rest are fetched by it, and all are
+// answered; a command that kills the process every time fails
+// with the ring's reason.
+func TestProcessKilledMidBatch(t *testing.T) {
+	h := newHost(t, testModel{Name: "model-kill", MemoryMiB: 1})
+	g := newGateway(t, Options{Adapters: HostAdapters(h), MaxInFlight: 8, Config: vgpuConfig(
+		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
+	ctx := context.Background()
+	pidText, _, err := collect(ctx, g, "model-kill", request("pid", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Unique texts: the plugin sleeps, then echoes.
+			req := request("sleep:400", 0)
+			req.TaskId = fmt.Sprint("task-", i)
+			text, _, err := collect(ctx, g, "model-kill", req)
+			if err != nil || text != "sleep:400" {
+				t.Errorf("request %d after the kill: %q %v", i, text, err)
+			}
+		}()
+	}
+	waitFor(t, "five commands in flight", func() bool { return status(g, "s").InFlight == 5 })
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	// Commands the process had fetched were lost with it and retried;
+	// those still in the ring were fetched by the restarted process.
+	st := status(g, "s")
+	if st.Retried < 1 || st.Retried > 5 || st.Completed != 6 || st.Failed != 0 {
+		t.Fatalf("after the kill: %+v", st)
+	}
+	retried := st.Retried
+	newPid, _, err := collect(ctx, g, "model-kill", request("pid", 0))
+	if err != nil || newPid == pidText {
+		t.Fatalf("pid after restart: %q (was %q) %v", newPid, pidText, err)
+	}
+	_, _, err = collect(ctx, g, "model-kill", request("crash", 0))
+	if !errors.Is(err, ring.ErrConsumerLost) {
+		t.Fatalf("a command that kills its process twice: %v", err)
+	}
+	t.Logf("reason: %v", err)
+	if st := status(g, "s"); st.Retried != retried+1 {
+		t.Fatalf("retried %d, want %d", st.Retried, retried+1)
+	}
+	// The model serves again afterwards.
+	if text, _, err := collect(ctx, g, "model-kill", request("still here", 0)); err != nil || text != "still here" {
+		t.Fatalf("after the crashes: %q %v", text, err)
+	}
+}
