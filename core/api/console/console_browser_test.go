@@ -43,7 +43,7 @@ func chromiumPath(t *testing.T) string {
 // service, simulated phones, the offline planner) on 127.0.0.1:0, as
 // `cloudphone serve` does (the node mounts the console, the device stream
 // and /metrics), and returns it and its URL.
-func startNode(t *testing.T) (*node.Node, string) {
+func startNode(t *testing.T, apiExtra string) (*node.Node, string) {
 	t.Helper()
 	plugins := t.TempDir()
 	for src, name := range map[string]string{
@@ -59,8 +59,8 @@ func startNode(t *testing.T) (*node.Node, string) {
 		}
 	}
 	cfg := filepath.Join(t.TempDir(), "cloudphone.yaml")
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\nplugins:\n  dir: %q\n  config:\n    device-sim: {count: 3, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
-		plugins, t.TempDir())
+	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 3, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
+		apiExtra, plugins, t.TempDir())
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -112,33 +112,15 @@ func TestConsoleInBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds plugins and runs a browser")
 	}
-	chrome := chromiumPath(t)
-	n, url := startNode(t)
+	chromiumPath(t)
+	n, url := startNode(t, "")
 	waitReady(t, url)
 	tok, _, err := n.Auth.Issue(auth.TokenSpec{Subject: "ops", Tenant: "default", Role: auth.RoleOperator, TTL: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chrome),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 1000),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { t.Logf("chromedp: "+f, a...) }))
-	t.Cleanup(cancelBrowser)
+	bctx := browser(t)
 	// The first action starts the browser: no timeout on its context.
 	if err := chromedp.Do(bctx, chromedp.Navigate(url+"/")); err != nil {
 		t.Fatalf("start chromium and open the console: %v", err)
@@ -272,6 +254,56 @@ func TestConsoleInBrowser(t *testing.T) {
 	do("sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("token")))
 	if stored := eval("token gone", `sessionStorage.getItem('cloudphone.token') || ''`); stored != "" {
 		t.Error("the token is still in sessionStorage after signing out")
+	}
+}
+
+// browser starts a headless Chromium for the test (stopped at cleanup).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1440, 1000),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	bctx, cancelBrowser := chromedp.NewContext(actx, chromedp.WithErrorf(func(f string, a ...any) { t.Logf("chromedp: "+f, a...) }))
+	t.Cleanup(cancelBrowser)
+	return bctx
+}
+
+// TestConsoleAuthOff: on a server with api.auth.disabled the console
+// needs no token: it opens on the devices, says auth is off, and offers
+// no sign-out.
+func TestConsoleAuthOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds plugins and runs a browser")
+	}
+	chromiumPath(t)
+	_, url := startNode(t, "  auth:\n    disabled: true\n")
+	waitReady(t, url)
+	bctx := browser(t)
+	if err := chromedp.Do(bctx, chromedp.Navigate(url+"/")); err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(bctx, time.Minute)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelectorAll('#devices .device').length === 3 &&
+		document.getElementById('whoami').textContent.includes('auth off') &&
+		document.getElementById('login').hidden && document.getElementById('logout').hidden`,
+		chromedp.WithPollingInterval(100*time.Millisecond), chromedp.WithPollingTimeout(45*time.Second))); err != nil {
+		page, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
+		t.Fatalf("auth off: %v\npage:\n%s", err, page)
 	}
 }
 

@@ -20,7 +20,8 @@ export class APIError extends Error {
 
 // api calls path and returns its JSON (or the Response when raw).
 export async function api(path, { method = 'GET', body, raw = false } = {}) {
-  const headers = { Authorization: 'Bearer ' + token.get() };
+  const headers = {};
+  if (token.get()) headers.Authorization = 'Bearer ' + token.get();
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!r.ok) {
@@ -45,6 +46,7 @@ export async function imageURL(path) {
 }
 
 function withToken(path) {
+  if (!token.get()) return path; // auth off
   return path + (path.includes('?') ? '&' : '?') + 'access_token=' + encodeURIComponent(token.get());
 }
 
