@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -195,6 +196,14 @@ func TestRunServer(t *testing.T) {
 	var last tasks.Event
 	if err != nil || json.Unmarshal([]byte(lines[len(lines)-1]), &last) != nil || last.State != tasks.StateSucceeded {
 		t.Fatalf("run --server --json: %v\n%s", err, out)
+	}
+	// A task that does not succeed exits 1 with its state and reason.
+	cmd = exec.Command(s.bin, "run", "--server", url, "--token", tok, "打开不存在的应用XYZ")
+	stderr.Reset()
+	cmd.Stderr = &stderr
+	var ee *exec.ExitError
+	if err := cmd.Run(); !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "failed (task_failed)") {
+		t.Fatalf("run --server of a task that fails: %v\n%s", err, stderr.String())
 	}
 	cmd = exec.Command(s.bin, "run", "--server", url, "打开设置")
 	cmd.Env = append(os.Environ(), "CLOUDPHONE_TOKEN=")
