@@ -3,7 +3,6 @@ package ring
 import (
 	"fmt"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"unsafe"
@@ -114,11 +113,12 @@ func (r *Ring) claim(ring, tailOff, k uint64) (uint64, error) {
 				return pos, nil
 			}
 		case int64(s-last) < 0:
+			// Full until the other side releases; that side may be gone.
 			if spins&63 == 63 {
-				if r.closed.Load() {
+				if r.closed.Load() || r.ownerGone.Load() || atomic.LoadUint32(r.u32(offClosed)) != 0 {
 					return 0, ErrClosed
 				}
-				runtime.Gosched()
+				spin(spins >> 6)
 			}
 		}
 	}
