@@ -16,20 +16,28 @@ import (
 // same call made directly, alternating the two in one run. "ratio" is
 // gateway time / direct time; "overhead_ns/op" the difference.
 //
-//   - process: the host's Infer on a real process model plugin (gRPC).
+//   - process: the host's Infer on a real process model plugin (gRPC),
+//     against the gateway submitting to the plugin's shared-memory ring.
+//   - process-grpc: the same, with the gateway's shared-memory rings off
+//     (the gateway calls the same gRPC Infer).
 //   - inproc: an in-process adapter that answers at once, so the ratio
 //     shows the gateway's own cost against the cheapest possible call.
 func BenchmarkGatewayOverhead(b *testing.B) {
 	noop := func(*cpv1.InferChunk) error { return nil }
 	for _, tc := range []struct {
 		name   string
+		shmDir string
 		direct func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error)
 	}{
-		{"process", func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error) {
+		{"process", "", func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error) {
 			h := newHost(b, testModel{Name: "model-bench", MemoryMiB: 1})
 			return HostAdapters(h), func(ctx context.Context, m string, r *cpv1.InferRequest) error { return h.Infer(ctx, m, r, noop) }
 		}},
-		{"inproc", func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error) {
+		{"process-grpc", "-", func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error) {
+			h := newHost(b, testModel{Name: "model-bench", MemoryMiB: 1})
+			return HostAdapters(h), func(ctx context.Context, m string, r *cpv1.InferRequest) error { return h.Infer(ctx, m, r, noop) }
+		}},
+		{"inproc", "", func(b *testing.B) (Adapters, func(context.Context, string, *cpv1.InferRequest) error) {
 			sim := &simGPU{mem: map[string]int64{"model-bench": 1}, cost: map[string]time.Duration{}}
 			return sim, func(ctx context.Context, m string, r *cpv1.InferRequest) error { return sim.Infer(ctx, m, r, noop) }
 		}},
@@ -43,7 +51,7 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 			b.Cleanup(inf.Close)
 			cfg := vgpuConfig(config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})
 			cfg.Wait = benchWait
-			g := newGateway(b, Options{Adapters: adapters, Cache: inf, Config: cfg})
+			g := newGateway(b, Options{Adapters: adapters, Cache: inf, Config: cfg, ShmDir: tc.shmDir})
 			ctx := context.Background()
 			if err := g.Load(ctx, "model-bench", ""); err != nil {
 				b.Fatal(err)
