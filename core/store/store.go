@@ -209,10 +209,14 @@ func openDB(path string, o Options, readOnly bool) (*sql.DB, error) {
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(" + sync + ")",
 		"_pragma=foreign_keys(1)",
-		"_txlock=immediate",
 	}
 	if readOnly {
+		// Read transactions are deferred: they never take the write lock.
 		q = append(q, "_pragma=query_only(1)")
+	} else {
+		// The writer takes the write lock at BEGIN, so a batch never fails
+		// half-way on a lock held by another process.
+		q = append(q, "_txlock=immediate")
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+strings.Join(q, "&"))
 	if err != nil {
