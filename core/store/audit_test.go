@@ -165,3 +165,38 @@ func TestAuditListFilters(t *testing.T) {
 		t.Errorf("bad cursor: err = %v, want ErrInvalid", err)
 	}
 }
+
+// TestAuditTwoWriters: two stores on one database (a server and
+// `cloudphone token create` beside it) appending at once still make one
+// unbroken chain: the head is read inside each write's transaction, under
+// SQLite's write lock.
+func TestAuditTwoWriters(t *testing.T) {
+	dir := t.TempDir()
+	a := openTest(t, Options{Dir: dir})
+	b := openTest(t, Options{Dir: dir})
+	ctx := context.Background()
+	errs := make(chan error, 2)
+	for _, s := range []*Store{a, b} {
+		go func() {
+			for i := range 40 {
+				if _, err := s.AppendAudit(ctx, AuditEntry{Actor: s.Dir(), Action: "x", Target: fmt.Sprint(i), Result: "ok"}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.VerifyAudit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows, _, err := b.ListAudit(ctx, AuditFilter{Limit: 1000})
+	if err != nil || len(rows) != 80 {
+		t.Fatalf("%d rows, %v; want 80", len(rows), err)
+	}
+}
