@@ -24,9 +24,12 @@
 // A client reconnects with ?session=<id>&resume=<last seq it processed>:
 // everything up to resume counts as acknowledged and the rest is sent
 // again; an unknown or expired session starts afresh with a snapshot.
-// A client with more than Options.MaxUnacked packets outstanding is too
-// slow: it is closed with status 1008 and a reason saying so, and its
-// session is dropped.
+// A packet not sent yet is replaced by a newer state of its device (it
+// keeps its seq), so an absent client costs one packet per device. A
+// client with more than Options.MaxUnacked packets sent and not
+// acknowledged (beyond one per device it is shown) is too slow: it is
+// closed with status 1008 and a reason saying so, and its session is
+// dropped.
 //
 // The device states come from a Source (*pool.Pool), polled every
 // Options.Interval (Poke polls at once). Callers see the devices their

@@ -3,6 +3,7 @@ package devstream
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,17 @@ type devices struct {
 func (d *devices) Devices() []pool.DeviceStatus {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return append([]pool.DeviceStatus(nil), d.list...)
+	// Copies, as the pool's are: the test edits its own.
+	out := make([]pool.DeviceStatus, len(d.list))
+	for i, ds := range d.list {
+		ds.Labels = maps.Clone(ds.Labels)
+		if ds.Lease != nil {
+			l := *ds.Lease
+			ds.Lease = &l
+		}
+		out[i] = ds
+	}
+	return out
 }
 
 func (d *devices) set(id string, f func(*pool.DeviceStatus)) {

@@ -29,9 +29,11 @@ type Options struct {
 	// Retransmit is how long a packet waits for its ack before it is sent
 	// again (default 2s).
 	Retransmit time.Duration
-	// MaxUnacked bounds the packets a session keeps for a client (sent and
-	// unacknowledged, or waiting to be sent); beyond it the client is too
-	// slow and is disconnected (default 1024).
+	// MaxUnacked bounds the packets sent to a client and not acknowledged,
+	// beyond one per device it is shown (a snapshot); past it the client
+	// is too slow and is disconnected (default 1024). Packets not sent
+	// yet (the client is away, or the socket is busy) are coalesced: at
+	// most one per device, the latest state.
 	MaxUnacked int
 	// SessionTTL is how long a disconnected session stays resumable
 	// (default 1m).

@@ -29,7 +29,8 @@ type session struct {
 	mu         sync.Mutex
 	seq        uint64
 	pending    []*entry          // unacknowledged, by seq
-	told       map[string]string // device id → hash of the last data sent
+	unsent     map[string]*entry // device id → its pending entry never sent yet
+	told       map[string]string // device id → hash of the last data queued
 	attached   bool
 	detachedAt time.Time
 	slow       bool // exceeded max: to be disconnected
@@ -37,6 +38,7 @@ type session struct {
 }
 
 type entry struct {
+	dev    string
 	seq    uint64
 	msg    []byte
 	sentAt time.Time // zero: due now
@@ -45,7 +47,7 @@ type entry struct {
 
 func newSession(id string, scope scopeFunc, max int) *session {
 	return &session{id: id, scope: scope, max: max, wake: make(chan struct{}, 1), done: make(chan struct{}),
-		told: map[string]string{}}
+		told: map[string]string{}, unsent: map[string]*entry{}}
 }
 
 func (s *session) signal() {
@@ -81,22 +83,33 @@ func (s *session) update(id string, d *pool.DeviceStatus, now time.Time) {
 	if told && prev == h {
 		return
 	}
-	if len(s.pending) >= s.max {
-		s.slow = true
-		s.signal()
-		return
-	}
 	if data == "null" {
 		delete(s.told, id)
 	} else {
 		s.told[id] = h
+	}
+	if e, ok := s.unsent[id]; ok {
+		// Not sent yet: the newer state takes its place and its seq, so a
+		// stalled or absent client costs at most one packet per device.
+		if msg, err := json.Marshal(Packet{Type: TypeState, DeviceID: id, Seq: e.seq, Timestamp: now.UTC(), Data: data, Hash: h}); err == nil {
+			e.msg = msg
+		}
+		return
+	}
+	// Sent and unacknowledged: one per device shown (a snapshot) plus max.
+	if sent := len(s.pending) - len(s.unsent); sent >= s.max+len(s.told) {
+		s.slow = true
+		s.signal()
+		return
 	}
 	s.seq++
 	msg, err := json.Marshal(Packet{Type: TypeState, DeviceID: id, Seq: s.seq, Timestamp: now.UTC(), Data: data, Hash: h})
 	if err != nil {
 		return
 	}
-	s.pending = append(s.pending, &entry{seq: s.seq, msg: msg})
+	e := &entry{dev: id, seq: s.seq, msg: msg}
+	s.pending = append(s.pending, e)
+	s.unsent[id] = e
 	s.signal()
 }
 
@@ -154,12 +167,15 @@ func (s *session) tooSlow() (string, bool) {
 	if !s.slow {
 		return "", false
 	}
-	return fmt.Sprintf("client too slow: more than %d packets unacknowledged", s.max), true
+	return fmt.Sprintf("client too slow: more than %d packets unacknowledged", s.max+len(s.told)), true
 }
 
 // ackUpto removes the packets up to seq; s.mu is held.
 func (s *session) ackUpto(seq uint64) {
 	i := sort.Search(len(s.pending), func(i int) bool { return s.pending[i].seq > seq })
+	for _, e := range s.pending[:i] {
+		s.forget(e)
+	}
 	s.pending = append(s.pending[:0], s.pending[i:]...)
 }
 
@@ -177,6 +193,7 @@ func (s *session) handle(m ClientMessage) error {
 		}
 		if m.Seq > 0 {
 			if i, ok := s.find(m.Seq); ok {
+				s.forget(s.pending[i])
 				s.pending = append(s.pending[:i], s.pending[i+1:]...)
 			}
 		}
@@ -187,6 +204,13 @@ func (s *session) handle(m ClientMessage) error {
 		}
 	}
 	return nil
+}
+
+// forget drops a removed entry from unsent; s.mu is held.
+func (s *session) forget(e *entry) {
+	if s.unsent[e.dev] == e {
+		delete(s.unsent, e.dev)
+	}
 }
 
 func (s *session) find(seq uint64) (int, bool) {
@@ -205,6 +229,8 @@ func (s *session) due(now time.Time, retransmit time.Duration) (msgs [][]byte, r
 		}
 		if e.sends > 0 {
 			resent++
+		} else {
+			s.forget(e)
 		}
 		e.sentAt = now
 		e.sends++

@@ -276,3 +276,64 @@ func TestPlainHTTPRefused(t *testing.T) {
 		t.Errorf("bad resume: %d, want 400", resp.StatusCode)
 	}
 }
+
+// TestCoalescedWhileAway: changes while a client is away cost one packet
+// per device (the latest state), however many, and a snapshot larger than
+// MaxUnacked is no reason to drop a client.
+func TestCoalescedWhileAway(t *testing.T) {
+	ids := []string{"sim/0", "sim/1", "sim/2", "sim/3", "sim/4", "sim/5", "sim/6", "sim/7"}
+	src := newDevices(ids...)
+	h, url := start(t, Options{Source: src, MaxUnacked: 2, Retransmit: time.Hour}, admin)
+	c, hello := dial(t, url)
+	for i := range ids {
+		if p := c.packet(); p.Seq != uint64(i+1) {
+			t.Fatalf("snapshot packet %d has seq %d", i, p.Seq)
+		}
+	}
+	c.send(ClientMessage{Type: TypeAck, Upto: uint64(len(ids))})
+	checkFor(t, 2*time.Second, func() error {
+		if n := h.session(t, hello.Session).unacked(); n != 0 {
+			return fmt.Errorf("%d unacked", n)
+		}
+		return nil
+	})
+	c.conn.CloseNow()
+	checkFor(t, 2*time.Second, func() error {
+		s := h.session(t, hello.Session)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.attached {
+			return errors.New("session still attached")
+		}
+		return nil
+	})
+	for i := range 30 {
+		src.set("sim/3", func(d *pool.DeviceStatus) { d.Health.Misses = i + 1 })
+		src.set("sim/5", func(d *pool.DeviceStatus) { d.State = []string{"leased", "free"}[i%2] })
+		time.Sleep(12 * time.Millisecond)
+	}
+	checkFor(t, 2*time.Second, func() error {
+		if got := h.session(t, hello.Session).unacked(); got != 2 {
+			return fmt.Errorf("%d packets kept for the absent client, want 2 (one per changed device)", got)
+		}
+		return nil
+	})
+	c2, h2 := dial(t, fmt.Sprintf("%s?session=%s&resume=%d", url, hello.Session, len(ids)))
+	if !h2.Resumed {
+		t.Fatalf("session dropped: %+v", h2)
+	}
+	got := map[string]Packet{}
+	for range 2 {
+		p := c2.packet()
+		got[p.DeviceID] = p
+	}
+	if s := status(t, got["sim/3"]); s.Health.Misses != 30 {
+		t.Errorf("sim/3 resumed with misses %d, want the latest (30)", s.Health.Misses)
+	}
+	if s := status(t, got["sim/5"]); s.State != "free" {
+		t.Errorf("sim/5 resumed as %s, want the latest (free)", s.State)
+	}
+	if a, b := got["sim/3"].Seq, got["sim/5"].Seq; a != 9 || b != 10 {
+		t.Errorf("seqs %d and %d, want 9 and 10 (dense)", a, b)
+	}
+}
