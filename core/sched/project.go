@@ -131,7 +131,7 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 	onTime := make([]bool, len(s.q)-pos)
 	for i, x := range s.q[pos:] {
 		_, end := h.take(s.estLocked(&x.t, x.degraded))
-		onTime[i] = x.t.BestEffort() || !s.lateLocked(end, &x.t, x.degraded)
+		onTime[i] = x.t.BestEffort() || !s.lateLooseLocked(end, &x.t, x.degraded)
 	}
 	var first *RejectError
 	for _, degraded := range []bool{false, true} {
@@ -156,8 +156,8 @@ func (s *Scheduler) admitLocked(e *entry, now time.Time) error {
 					continue
 				}
 				xrun := s.estLocked(&x.t, x.degraded)
-				if xe := h[0].Add(xrun); s.lateLocked(xe, &x.t, x.degraded) {
-					if x.degraded || !s.canDegradeLocked(&x.t) || s.lateLocked(h[0].Add(s.estLocked(&x.t, true)), &x.t, true) {
+				if xe := h[0].Add(xrun); s.lateLooseLocked(xe, &x.t, x.degraded) {
+					if x.degraded || !s.canDegradeLocked(&x.t) || s.lateLooseLocked(h[0].Add(s.estLocked(&x.t, true)), &x.t, true) {
 						rej.Reason = fmt.Sprintf("admitting it on %s would leave queued task %s predicted to end %s",
 							tierName, x.t.ID, s.marginLocked(xe, &x.t, x.degraded))
 						break
@@ -215,6 +215,13 @@ func (s *Scheduler) replanLocked(now time.Time) {
 		}
 		h.take(run)
 	}
+}
+
+// lateLooseLocked is lateLocked with a margin of one step: the test a
+// queued task, checked with its full margin when it was admitted, must
+// pass for a newcomer to be admitted ahead of it.
+func (s *Scheduler) lateLooseLocked(end time.Time, t *Task, degraded bool) bool {
+	return end.Add(s.stepMeanLocked(s.tierLocked(t, degraded))).After(t.Deadline)
 }
 
 // lateLocked reports whether t, expected to end at end on its tier,
