@@ -28,6 +28,21 @@
 // Slices reports, per slice, the queue depth, commands in flight, memory
 // used, GPU time used against the share, and lent time.
 //
+// Each slice's ring is a core/ring queue pair in process: the caller of an
+// admitted command submits its descriptor and waits for the completion
+// (ring.Call); the request itself stays in Go memory. A model whose adapter
+// runs as a process plugin gets its own shared-memory ring instead
+// (contract 1.1, LoadRequest.ring_path; see shm.go): the plugin's SDK
+// consumes it and no RPC is made per request. When that process dies, the
+// commands it had fetched are retried once on the restarted process; the
+// node should also call Recovered when the plugin host reports a plugin
+// recovered or swapped, so the new process attaches to the ring.
+//
+// Cancellation: a queued command leaves the queue at once; a running one
+// returns to its caller at once, its adapter sees the canceled context
+// (in process and over gRPC; a shared-memory command cannot be canceled and
+// runs to its deadline), and its late chunks are dropped.
+//
 // What it is not: it does not pick devices or admit tasks (core/sched does),
 // it does not cache (core/cache does), and it does not run models itself.
 //
