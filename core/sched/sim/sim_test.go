@@ -82,7 +82,7 @@ func TestWorkloadUtilization(t *testing.T) {
 // TestMissRateCountsRejections: a workload far past capacity makes EDF
 // refuse tasks, and those count in the miss rate.
 func TestMissRateCountsRejections(t *testing.T) {
-	r, err := Run(context.Background(), Options{Workload: DefaultWorkload(1, 600, 3), Sched: edfConfig()})
+	r, err := Run(context.Background(), Options{Workload: DefaultWorkload(1, 2000, 6), Sched: edfConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
