@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,11 +56,12 @@ func apiServer(t *testing.T, maxBody int64) (*httptest.Server, func(tenant strin
 	if err := svc.Start(ctx, sc); err != nil {
 		t.Fatal(err)
 	}
-	au, err := auth.New(auth.Options{DataDir: dir, Logger: log})
+	au, err := auth.New(auth.Options{DataDir: dir, APIKeys: keyStore{st}, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Tasks: svc, Devices: p, Auth: au.Middleware, MaxBodyBytes: maxBody, KeepAlive: 50 * time.Millisecond, Logger: log}
+	s := &Server{Tasks: svc, Devices: p, Auth: au.Middleware, Credentials: au, Keys: st, MaxBodyBytes: maxBody,
+		KeepAlive: 50 * time.Millisecond, Logger: log}
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
 		ts.Close()
@@ -262,5 +264,76 @@ func TestEventStream(t *testing.T) {
 	}
 	if status, body := call(t, ts, "GET", "/api/v1/tasks/"+id+"/events", a, "", "Last-Event-ID", "x"); status != 400 {
 		t.Fatalf("bad Last-Event-ID: %d %v", status, body)
+	}
+}
+
+// keyStore keeps the authenticator's API keys in the store (as core/node
+// does).
+type keyStore struct{ st *store.Store }
+
+func (k keyStore) CreateAPIKey(ctx context.Context, key string, a auth.APIKey) error {
+	_, err := k.st.CreateAPIKey(ctx, key, store.APIKey{Subject: a.Subject, Tenant: a.Tenant, Role: string(a.Role), CreatedAt: a.CreatedAt})
+	return err
+}
+
+func (k keyStore) LookupAPIKey(ctx context.Context, hash string) (auth.APIKey, error) {
+	r, err := k.st.APIKeyByHash(ctx, hash)
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.APIKey{}, auth.ErrAPIKeyNotFound
+	}
+	if err != nil && !errors.Is(err, store.ErrRevoked) {
+		return auth.APIKey{}, err
+	}
+	return auth.APIKey{Hash: r.Hash, Subject: r.Subject, Tenant: r.Tenant, Role: auth.Role(r.Role), CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}, nil
+}
+
+func (k keyStore) RevokeAPIKey(ctx context.Context, hash string) error {
+	return k.st.RevokeAPIKey(ctx, hash)
+}
+
+func TestCredentialRoutes(t *testing.T) {
+	ts, token := apiServer(t, 0)
+	admin, op := token("root", auth.RoleAdmin), token("a", auth.RoleOperator)
+	if status, _ := call(t, ts, "POST", "/api/v1/tokens", op, `{"subject":"x","tenant":"a","role":"admin"}`); status != 403 {
+		t.Fatalf("an operator mints a token: %d", status)
+	}
+	for _, bad := range []string{`{"subject":"x","tenant":"a","role":"king"}`, `{"subject":"","tenant":"a","role":"viewer"}`, `{"subject":"x","tenant":"a","role":"viewer","ttl":1}`} {
+		if status, body := call(t, ts, "POST", "/api/v1/tokens", admin, bad); status != 400 {
+			t.Fatalf("token %s: %d %v", bad, status, body)
+		}
+	}
+	status, minted := call(t, ts, "POST", "/api/v1/tokens", admin, `{"subject":"bob","tenant":"a","role":"viewer","ttl_s":60}`)
+	if status != 201 || minted["role"] != "viewer" {
+		t.Fatalf("mint: %d %v", status, minted)
+	}
+	if status, _ := call(t, ts, "GET", "/api/v1/tasks", minted["token"].(string), ""); status != 200 {
+		t.Fatalf("the minted token reads tasks: %d", status)
+	}
+	status, key := call(t, ts, "POST", "/api/v1/apikeys", admin, `{"subject":"ci","tenant":"a","role":"operator"}`)
+	if status != 201 || !strings.HasPrefix(key["key"].(string), "cp_") {
+		t.Fatalf("create key: %d %v", status, key)
+	}
+	if status, _ := call(t, ts, "POST", "/api/v1/run", key["key"].(string), `{"instruction":"x"}`); status != 202 {
+		t.Fatalf("the key submits: %d", status)
+	}
+	if status, _ := call(t, ts, "DELETE", "/api/v1/apikeys/"+key["hash"].(string), admin, ""); status != 204 {
+		t.Fatalf("revoke: %d", status)
+	}
+	if status, _ := call(t, ts, "GET", "/api/v1/tasks", key["key"].(string), ""); status != 401 {
+		t.Fatalf("a revoked key reads tasks: %d", status)
+	}
+	if status, _ := call(t, ts, "DELETE", "/api/v1/apikeys/"+strings.Repeat("0", 64), admin, ""); status != 404 {
+		t.Fatalf("revoke an unknown key: %d", status)
+	}
+	req, _ := http.NewRequest("GET", ts.URL+"/api/v1/apikeys?tenant=a", nil)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var keys []store.APIKey
+	if err := json.NewDecoder(resp.Body).Decode(&keys); err != nil || len(keys) != 1 || keys[0].RevokedAt.IsZero() {
+		t.Fatalf("list keys: %v %+v", err, keys)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/openautoglm/cloudphone/core/auth"
 )
 
 // TestOpenAPIMatchesRoutes: every route of a fully wired server is in the
@@ -32,7 +34,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	// Extra as core/node mounts it (auth's handlers).
-	s := &Server{Metrics: http.NotFoundHandler(), Audit: http.NotFoundHandler(), Extra: map[string]http.Handler{
+	s := &Server{Metrics: http.NotFoundHandler(), Audit: http.NotFoundHandler(), Credentials: &auth.Authenticator{}, Extra: map[string]http.Handler{
 		"POST /api/v1/devices/register": http.NotFoundHandler(),
 		"GET /api/v1/whoami":            http.NotFoundHandler(),
 		"GET /api/v1/devices/stream":    http.NotFoundHandler(),

@@ -54,6 +54,10 @@ type Server struct {
 	// Instrument wraps the route mux (inside Auth, so it sees the matched
 	// pattern): the HTTP metrics middleware.
 	Instrument func(http.Handler) http.Handler
+	// Credentials serves POST /api/v1/tokens and /api/v1/apikeys (admin);
+	// Keys lists the stored API keys.
+	Credentials Credentials
+	Keys        KeyLister
 	// Audit serves GET /api/v1/audit (admin; the auth middleware checks).
 	Audit http.Handler
 	// Metrics serves /metrics; Console serves "/" (both public).
@@ -105,6 +109,7 @@ func (s *Server) routes() []route {
 	if s.Metrics != nil {
 		rs = append(rs, route{"GET /metrics", s.Metrics.ServeHTTP})
 	}
+	rs = append(rs, s.adminRoutes()...)
 	if s.Audit != nil {
 		rs = append(rs, route{"GET /api/v1/audit", s.Audit.ServeHTTP})
 	}

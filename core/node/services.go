@@ -92,7 +92,7 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	hub := devstream.New(devstream.Options{Source: n.Pool, AuthOff: cfg.API.Auth.Disabled, Logger: log})
 	n.devstream = hub
 	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Backends: n.Host, Tasks: svc, Auth: au.Middleware,
-		Audit: api.AuditHandler(st), Metrics: n.Metrics.Handler(), Instrument: n.Metrics.Middleware, Console: console.Handler(),
+		Audit: api.AuditHandler(st), Credentials: au, Keys: st, Metrics: n.Metrics.Handler(), Instrument: n.Metrics.Middleware, Console: console.Handler(),
 		MaxBodyBytes: int64(cfg.API.MaxBodyKiB) << 10, Ready: n.ready, Logger: log,
 		Extra: map[string]http.Handler{
 			"POST /api/v1/devices/register": au.RegisterHandler(),
