@@ -34,6 +34,7 @@ func TestMain(m *testing.M) {
 //	S id        about to start       R id    started (running)
 //	E id step   step event stored
 //	F id        about to finish      D id    succeeded
+//	A seq       audit row appended (by a fifth goroutine)
 func crashChild(dir, prefix string) int {
 	ctx := context.Background()
 	s, err := Open(ctx, Options{Dir: dir, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -52,6 +53,15 @@ func crashChild(dir, prefix string) int {
 		os.Exit(3)
 	}
 	stop := time.After(30 * time.Second) // killed long before
+	go func() {
+		for i := 0; ; i++ {
+			e, err := s.AppendAudit(ctx, AuditEntry{Actor: "crash", Action: "task.submit", Target: fmt.Sprint(i), Result: "ok"})
+			if err != nil {
+				fail(err)
+			}
+			say("A %d", e.Seq)
+		}
+	}()
 	for g := range 4 {
 		go func() {
 			for i := 0; ; i++ {
@@ -100,6 +110,7 @@ type childLog struct {
 	intent  map[string]string // last intent: "S" or "F"
 	acked   map[string]string // last state ack: "R" or "D"
 	steps   map[string]int    // highest acked step event
+	audit   int64             // highest acked audit seq
 }
 
 func newChildLog() *childLog {
@@ -119,7 +130,16 @@ func (l *childLog) add(line string) error {
 		l.intent[f[1]] = f[0]
 	case "R", "D":
 		l.acked[f[1]] = f[0]
+	case "A":
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("bad child line %q", line)
+		}
+		l.audit = max(l.audit, n)
 	case "E":
+		if len(f) < 3 {
+			return fmt.Errorf("bad child line %q", line)
+		}
 		n, err := strconv.Atoi(f[2])
 		if err != nil {
 			return fmt.Errorf("bad child line %q", line)
@@ -132,8 +152,9 @@ func (l *childLog) add(line string) error {
 }
 
 // runAndKill starts the crash child on dir, lets it write until it has
-// acknowledged enough, kills it with SIGKILL and returns its log.
-func runAndKill(t *testing.T, dir, prefix string, minLines int) *childLog {
+// written wantLines lines (or for 15 s on a slow machine, at least 100),
+// kills it with SIGKILL mid-write and returns its log.
+func runAndKill(t *testing.T, dir, prefix string, wantLines int) *childLog {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "STORE_CHILD="+dir, "STORE_CHILD_PREFIX="+prefix)
@@ -155,8 +176,8 @@ func runAndKill(t *testing.T, dir, prefix string, minLines int) *childLog {
 	})
 	log := newChildLog()
 	sc := bufio.NewScanner(out)
-	deadline := time.Now().Add(20 * time.Second)
-	for log.lines < minLines && time.Now().Before(deadline) && sc.Scan() {
+	deadline := time.Now().Add(15 * time.Second)
+	for log.lines < wantLines && time.Now().Before(deadline) && sc.Scan() {
 		if err := log.add(sc.Text()); err != nil {
 			t.Fatal(err)
 		}
@@ -175,7 +196,7 @@ func runAndKill(t *testing.T, dir, prefix string, minLines int) *childLog {
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die by SIGKILL (%v): stderr %s", err, stderr.String())
 	}
-	if log.lines < minLines {
+	if log.lines < 100 {
 		t.Fatalf("child wrote only %d lines: stderr %s", log.lines, stderr.String())
 	}
 	return log
@@ -191,12 +212,18 @@ func TestCrashKill9(t *testing.T) {
 	}
 	dir := t.TempDir()
 	ctx := context.Background()
-	for round, minLines := range []int{600, 1500} {
+	for round, lines := range []int{600, 1500} {
 		prefix := fmt.Sprintf("r%d", round)
-		log := runAndKill(t, dir, prefix, minLines)
+		log := runAndKill(t, dir, prefix, lines)
 		s := openTest(t, Options{Dir: dir})
 		if err := s.IntegrityCheck(ctx); err != nil {
 			t.Fatalf("round %d: %v", round, err)
+		}
+		if err := s.VerifyAudit(ctx); err != nil {
+			t.Fatalf("round %d: audit chain after kill -9: %v", round, err)
+		}
+		if rows, _, err := s.ListAudit(ctx, AuditFilter{Limit: 1}); err != nil || len(rows) == 0 || rows[0].Seq < log.audit {
+			t.Fatalf("round %d: audit rows %+v (%v), %d acknowledged", round, rows, err, log.audit)
 		}
 		r, err := s.Recover(ctx, "")
 		if err != nil {
@@ -265,8 +292,8 @@ func TestCrashKill9(t *testing.T) {
 		if r, _ := s.Recover(ctx, ""); len(r.Unfinished) != 0 {
 			t.Errorf("after interrupting: %d unfinished", len(r.Unfinished))
 		}
-		t.Logf("round %d: %d lines, %d tasks acknowledged, recovered %d queued, %d running",
-			round, log.lines, len(log.created), len(queued), len(unfinished))
+		t.Logf("round %d: %d lines, %d tasks and %d audit rows acknowledged, recovered %d queued, %d running",
+			round, log.lines, len(log.created), log.audit, len(queued), len(unfinished))
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
