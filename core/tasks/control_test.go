@@ -59,6 +59,9 @@ func TestSubmitRules(t *testing.T) {
 	if err != nil || created || b.ID != a.ID {
 		t.Fatalf("resubmission: %v %v %s vs %s", created, err, b.ID, a.ID)
 	}
+	if _, _, err := h.svc.Submit(ctx, Request{Instruction: "打开微信", Tenant: "acme", IdempotencyKey: "k1"}); !errors.Is(err, ErrConflict) {
+		t.Fatalf("the key reused for another instruction: %v", err)
+	}
 	c, _, _ := h.svc.Submit(ctx, Request{Instruction: "打开设置", Tenant: "other", IdempotencyKey: "k1"})
 	if c.ID == a.ID {
 		t.Fatal("the same key of another tenant named the same task")

@@ -139,6 +139,11 @@ func (s *Service) Submit(ctx context.Context, req Request) (Task, bool, error) {
 		return Task{}, false, fmt.Errorf("submit: %w", err)
 	}
 	if !created {
+		if stored.Instruction != t.Instruction || stored.DeviceID != t.DeviceID || stored.Planner != t.Planner ||
+			stored.Model != t.Model || stored.Tenant != t.Tenant {
+			return Task{}, false, fmt.Errorf("%w: idempotency key %q was used for task %s with a different request",
+				ErrConflict, req.IdempotencyKey, stored.ID)
+		}
 		return stored, false, nil
 	}
 	s.moved("", StateQueued)
