@@ -85,7 +85,7 @@ func TestConsumerKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { r.Close() })
-			w := startWorker(t, "-ring", path, "-wait", "poll", "-op", "empty", "-batch", "8", "-delay", "20ms")
+			w := startWorker(t, "-ring", path, "-wait", "poll", "-op", "empty", "-batch", "8", "-delay", "100ms")
 
 			const total = 200
 			cmds := make([]Command, total)
@@ -96,12 +96,16 @@ func TestConsumerKilled(t *testing.T) {
 				t.Fatal(err)
 			}
 			// Kill it once it has completed some and holds fetched,
-			// uncompleted commands (it sleeps 20ms holding each batch).
+			// uncompleted commands (it sleeps 100ms holding each batch).
 			waitFor(t, "the consumer to hold a batch", func() bool {
 				cq := atomic.LoadUint64(r.u64(offCQTail))
 				return cq >= 8 && atomic.LoadUint64(r.u64(offSQHead)) > cq
 			})
 			w.kill(t)
+			// What it held when it died: fetched (below the SQ head) and
+			// not completed (claimed CQ slots; a claimed slot it did not
+			// live to publish is lost too, at most one batch).
+			held := int(atomic.LoadUint64(r.u64(offSQHead)) - atomic.LoadUint64(r.u64(offCQTail)))
 
 			// A new consumer takes what the dead one never fetched (and,
 			// with Requeue, what it fetched and never completed).
@@ -137,11 +141,14 @@ func TestConsumerKilled(t *testing.T) {
 					t.Fatalf("id %d completed %d times", id, seen[id])
 				}
 			}
-			if requeue && (lost != 0 || requeued == 0) {
-				t.Fatalf("requeue: %d commands failed and %d re-offered, want none failed and some re-offered", lost, requeued)
+			if held == 0 {
+				t.Log("the consumer finished its batch just before the kill; nothing was held")
 			}
-			if !requeue && lost == 0 {
-				t.Fatal("no command was failed back although the consumer died holding a batch")
+			if requeue && (lost != 0 || requeued < held || requeued > held+8) {
+				t.Fatalf("requeue: %d commands failed and %d re-offered; it held %d", lost, requeued, held)
+			}
+			if !requeue && (lost < held || lost > held+8) {
+				t.Fatalf("%d commands failed back; the dead consumer held %d", lost, held)
 			}
 			t.Logf("%d done (%d of them re-offered), %d failed back with ErrConsumerLost", ok, requeued, lost)
 		})
