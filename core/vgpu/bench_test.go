@@ -3,6 +3,7 @@ package vgpu
 import (
 	"context"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
 
@@ -69,19 +70,23 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 				}
 			}
 			reqs = reqs[20:]
-			var dTime, gTime time.Duration
+			var dTime, gTime, dCPU, gCPU time.Duration
 			b.ResetTimer()
 			for i := range b.N {
+				c0 := cpuTime()
 				t0 := time.Now()
 				if err := direct(ctx, "model-bench", reqs[2*i]); err != nil {
 					b.Fatal(err)
 				}
 				t1 := time.Now()
+				c1 := cpuTime()
 				if err := g.Infer(ctx, "model-bench", reqs[2*i+1], noop); err != nil {
 					b.Fatal(err)
 				}
 				gTime += time.Since(t1)
+				gCPU += cpuTime() - c1
 				dTime += t1.Sub(t0)
+				dCPU += c1 - c0
 			}
 			b.StopTimer()
 			if hits := g.Cache().Stats().Hits; hits != 0 {
@@ -92,9 +97,23 @@ func BenchmarkGatewayOverhead(b *testing.B) {
 			b.ReportMetric(float64(gTime.Nanoseconds())/n, "gateway_ns/op")
 			b.ReportMetric(float64(gTime-dTime)/n, "overhead_ns/op")
 			b.ReportMetric(float64(gTime)/float64(dTime), "ratio")
+			// CPU time of this process (the host side) per call: what the
+			// gateway costs in work, apart from waiting for a CPU on a busy
+			// machine.
+			b.ReportMetric(float64(dCPU.Nanoseconds())/n, "direct_cpu_ns/op")
+			b.ReportMetric(float64(gCPU.Nanoseconds())/n, "gateway_cpu_ns/op")
 		})
 	}
 }
 
 // benchWait is the ring wait mode of the benchmark (the config default).
 var benchWait = "adaptive"
+
+// cpuTime is the user and system CPU time this process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
