@@ -135,6 +135,9 @@ type Node struct {
 	synced  map[string]string // plugin name → sha256 this node wrote
 	refused map[string]bool   // plugin name NUL sha256 already refused
 
+	// opTimeout bounds each JetStream operation around a task (5s).
+	opTimeout time.Duration
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	closed atomic.Bool
@@ -148,7 +151,7 @@ func Open(ctx context.Context, opts Options) (*Node, error) {
 	if err := opts.defaults(); err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	n := &Node{opts: opts, log: opts.Logger.With("node", opts.NodeID), put: map[string]bool{},
+	n := &Node{opts: opts, log: opts.Logger.With("node", opts.NodeID), opTimeout: 5 * time.Second, put: map[string]bool{},
 		synced: map[string]string{}, refused: map[string]bool{}}
 	if err := n.connect(); err != nil {
 		return nil, err

@@ -200,3 +200,29 @@ func TestDuplicateCompletionDropped(t *testing.T) {
 		t.Fatalf("kept completion %+v, %v; want the first", c, err)
 	}
 }
+
+// TestLongTask: a handler that runs longer than the ack wait and than the
+// per-operation timeout keeps its task (in-progress acks) and records its
+// completion once, on its first attempt.
+func TestLongTask(t *testing.T) {
+	n := openNode(t, Options{NodeID: "long", DataDir: t.TempDir(), AckWait: 400 * time.Millisecond})
+	n.opTimeout = 200 * time.Millisecond
+	var runs atomic.Int64
+	runNode(t, n, func(ctx context.Context, task Task) error {
+		runs.Add(1)
+		time.Sleep(1500 * time.Millisecond) // almost 4 ack waits
+		return nil
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if _, err := n.Submit(ctx, Task{ID: "slow"}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := n.Wait(ctx, "slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Attempt != 1 || c.State != StateSucceeded || runs.Load() != 1 {
+		t.Fatalf("completion %+v after %d runs; want one run, attempt 1", c, runs.Load())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -50,7 +51,7 @@ func (n *Node) Run(ctx context.Context, h Handler) error {
 	}
 	n.capacity.Add(int64(slots))
 	defer n.capacity.Add(-int64(slots))
-	hctx, cancel := opCtx()
+	hctx, cancel := n.opCtx()
 	n.heartbeat(hctx) // say "serving" now, not at the next beat
 	cancel()
 	var wg sync.WaitGroup
@@ -98,11 +99,12 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	}
 }
 
-// opCtx bounds one JetStream operation done on the node's behalf; it does
-// not end with Run's context, so a finished task is still recorded while
-// the node leaves.
-func opCtx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 5*time.Second)
+// opCtx bounds the JetStream operations done on the node's behalf around
+// a task, before or after the handler (never across it: a handler may run
+// for minutes). It does not end with Run's context, so a finished task is
+// still recorded while the node leaves.
+func (n *Node) opCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), n.opTimeout)
 }
 
 func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
@@ -116,41 +118,11 @@ func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 		t.Attempt = int(meta.NumDelivered)
 	}
 	log := n.log.With("task", t.ID, "attempt", t.Attempt)
-	octx, cancel := opCtx()
-	defer cancel()
-
-	// A first delivery cannot have been completed or checkpointed (Submit
-	// checked the first; nothing ran to do the second): skip the reads.
-	if t.Attempt > 1 {
-		if c, err := n.Completed(octx, t.ID); err == nil {
-			// Completed by an earlier attempt whose ack was lost, maybe
-			// by a node that died before its final event went out:
-			// publish it again (deduplicated by the events stream).
-			log.Info("task already completed; acking redelivery")
-			n.finalEvent(octx, c)
-			n.ack(msg, log)
-			return
-		} else if !errors.Is(err, ErrNotCompleted) {
-			log.Warn("check completion", "err", err)
-			_ = msg.NakWithDelay(refuseDelay)
-			return
-		}
-	}
-	if !n.fits(&t) {
-		n.refuse(octx, msg, &t, log)
+	if !n.prepare(msg, &t, log) {
 		return
 	}
-	if t.Attempt > 1 {
-		if e, err := n.progress.Get(octx, token(t.ID)); err == nil {
-			t.Progress = e.Value()
-		}
-	}
-	t.run = &attempt{n: n}
-	started := time.Now().UTC()
-	n.publishEvent(octx, Event{Kind: KindTask, ID: t.ID, Type: "started", Node: n.opts.NodeID,
-		Data: mustJSON(map[string]any{"attempt": t.Attempt, "resumed": t.Progress != nil})})
-
 	n.running.Add(1)
+	started := time.Now().UTC()
 	runErr := n.runWithHeartbeats(ctx, msg, h, t)
 	n.running.Add(-1)
 
@@ -164,7 +136,49 @@ func (n *Node) handle(ctx context.Context, msg jetstream.Msg, h Handler) {
 	if runErr != nil {
 		c.State, c.Error = StateFailed, runErr.Error()
 	}
+	octx, cancel := n.opCtx()
+	defer cancel()
 	n.finish(octx, msg, c, t.Progress != nil || t.run.checkpointed.Load(), log)
+}
+
+// prepare decides whether this node runs the delivered task: it reports
+// false (having acked, given back or failed the message) for a task that
+// is already completed or does not fit, and otherwise loads the task's
+// checkpoint and publishes its started event.
+func (n *Node) prepare(msg jetstream.Msg, t *Task, log *slog.Logger) bool {
+	octx, cancel := n.opCtx()
+	defer cancel()
+
+	// A first delivery cannot have been completed or checkpointed (Submit
+	// checked the first; nothing ran to do the second): skip the reads.
+	if t.Attempt > 1 {
+		if c, err := n.Completed(octx, t.ID); err == nil {
+			// Completed by an earlier attempt whose ack was lost, maybe
+			// by a node that died before its final event went out:
+			// publish it again (deduplicated by the events stream).
+			log.Info("task already completed; acking redelivery")
+			n.finalEvent(octx, c)
+			n.ack(msg, log)
+			return false
+		} else if !errors.Is(err, ErrNotCompleted) {
+			log.Warn("check completion", "err", err)
+			_ = msg.NakWithDelay(refuseDelay)
+			return false
+		}
+	}
+	if !n.fits(t) {
+		n.refuse(octx, msg, t, log)
+		return false
+	}
+	if t.Attempt > 1 {
+		if e, err := n.progress.Get(octx, token(t.ID)); err == nil {
+			t.Progress = e.Value()
+		}
+	}
+	t.run = &attempt{n: n}
+	n.publishEvent(octx, Event{Kind: KindTask, ID: t.ID, Type: "started", Node: n.opts.NodeID,
+		Data: mustJSON(map[string]any{"attempt": t.Attempt, "resumed": t.Progress != nil})})
+	return true
 }
 
 // runWithHeartbeats runs h while telling JetStream the task is in progress.
@@ -198,10 +212,7 @@ func (n *Node) runWithHeartbeats(ctx context.Context, msg jetstream.Msg, h Handl
 }
 
 // finish records the completion once, publishes the final event, acks.
-func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, purge bool, log interface {
-	Info(string, ...any)
-	Warn(string, ...any)
-}) {
+func (n *Node) finish(ctx context.Context, msg jetstream.Msg, c Completion, purge bool, log *slog.Logger) {
 	first, err := n.complete(ctx, c)
 	if err != nil {
 		// Unknown outcome: leave the task to be redelivered; the next
@@ -235,7 +246,7 @@ func (n *Node) finalEvent(ctx context.Context, c Completion) {
 
 // ack acks without waiting for the server's confirmation: a lost ack only
 // brings a redelivery, which finds the completion record and is acked.
-func (n *Node) ack(msg jetstream.Msg, log interface{ Warn(string, ...any) }) {
+func (n *Node) ack(msg jetstream.Msg, log *slog.Logger) {
 	if err := msg.Ack(); err != nil {
 		// The task will be redelivered and skipped as completed.
 		log.Warn("ack", "err", err)
@@ -245,10 +256,7 @@ func (n *Node) ack(msg jetstream.Msg, log interface{ Warn(string, ...any) }) {
 // refuse gives a task this node cannot serve back to the queue, or fails
 // it when it has gone round long enough and no node in the registry can
 // serve it.
-func (n *Node) refuse(ctx context.Context, msg jetstream.Msg, t *Task, log interface {
-	Info(string, ...any)
-	Warn(string, ...any)
-}) {
+func (n *Node) refuse(ctx context.Context, msg jetstream.Msg, t *Task, log *slog.Logger) {
 	if t.Attempt >= orphanAfter {
 		ok, err := n.anyNodeFits(ctx, t)
 		if err == nil && !ok {
