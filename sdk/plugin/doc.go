@@ -35,6 +35,12 @@
 //   - The plugin exits by itself when the host process dies (its parent
 //     changes), so it never lingers as an orphan.
 //
+// A model plugin served by ServeModel also consumes the shared-memory
+// command ring the host may hand it at Load (contract 1.1,
+// LoadRequest.ring_path): requests then arrive without an RPC each, and
+// the plugin's Infer is called for them exactly as for gRPC requests (see
+// ring.go). Nothing changes for the author.
+//
 // Run by hand, a plugin prints a short explanation to stderr and exits 1: it
 // is started by the host, from the plugin directory.
 //
