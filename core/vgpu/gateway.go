@@ -130,6 +130,9 @@ func New(opts Options) (*Gateway, error) {
 		modelIDs: map[string]uint32{},
 		wait:     wait,
 	}
+	if opts.ShmDir != "-" {
+		removeStaleRings(g.shmDir(), g.log)
+	}
 	g.cached = cache.NewModels(inner{g}, opts.Cache, opts.Logger)
 	for _, sc := range opts.Config.Slices {
 		s, err := g.newSlice(sc, 0)

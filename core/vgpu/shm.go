@@ -54,10 +54,7 @@ func (g *Gateway) newShmLane(s *slice, model string) *shmLane {
 	if !ok || g.opts.ShmDir == "-" || t.Transport(model) != "process" {
 		return nil
 	}
-	dir := g.opts.ShmDir
-	if dir == "" {
-		dir = "/dev/shm"
-	}
+	dir := g.shmDir()
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 		return nil
 	}
@@ -210,4 +207,30 @@ func (g *Gateway) Recovered(ctx context.Context, name string) error {
 		return nil
 	}
 	return g.reattach(ctx, s, name, l)
+}
+
+// shmDir is where the gateway creates shared-memory rings.
+func (g *Gateway) shmDir() string {
+	if g.opts.ShmDir == "" {
+		return "/dev/shm"
+	}
+	return g.opts.ShmDir
+}
+
+// removeStaleRings deletes the shared-memory rings left in dir by gateways
+// whose process is gone (a host that was killed cannot remove its own).
+func removeStaleRings(dir string, log interface{ Warn(string, ...any) }) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "cloudphone-vgpu-*"))
+	for _, p := range paths {
+		var pid int
+		if _, err := fmt.Sscanf(filepath.Base(p), "cloudphone-vgpu-%d-", &pid); err != nil || pid <= 0 || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); !os.IsNotExist(err) {
+			continue
+		}
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			log.Warn("vgpu: removing a stale shared-memory ring", "path", p, "error", err)
+		}
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -116,5 +117,29 @@ func TestProcessKilledMidBatch(t *testing.T) {
 	// The model serves again afterwards.
 	if text, _, err := collect(ctx, g, "model-kill", request("still here", 0)); err != nil || text != "still here" {
 		t.Fatalf("after the crashes: %q %v", text, err)
+	}
+}
+
+// TestStaleRingsRemoved: rings left by a dead gateway process are removed
+// when a gateway starts; those of live processes stay.
+func TestStaleRingsRemoved(t *testing.T) {
+	dir := t.TempDir()
+	// A pid above the kernel's pid_max never runs.
+	dead := filepath.Join(dir, "cloudphone-vgpu-999999999-1-s-m")
+	live := filepath.Join(dir, fmt.Sprintf("cloudphone-vgpu-%d-1-s-m", os.Getppid()))
+	other := filepath.Join(dir, "unrelated")
+	for _, p := range []string{dead, live, other} {
+		if err := os.WriteFile(p, nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newGateway(t, Options{Adapters: &simGPU{}, ShmDir: dir, Config: vgpuConfig(config.SliceConfig{Name: "s", MemoryMiB: 1, ComputePercent: 1})})
+	if _, err := os.Stat(dead); !os.IsNotExist(err) {
+		t.Fatalf("stale ring: %v", err)
+	}
+	for _, p := range []string{live, other} {
+		if _, err := os.Stat(p); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
