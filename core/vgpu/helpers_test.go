@@ -23,6 +23,7 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	pluginbuild.Cleanup()
+	pluginbuild.CleanupWasm()
 	os.Exit(code)
 }
 
