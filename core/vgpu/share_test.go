@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -24,11 +25,13 @@ func runBusy(t *testing.T, g *Gateway, sim *simGPU, periods int, clients map[str
 	sim.ready = func() {
 		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline) && clock.Now().Before(end); {
 			idle := false
-			for _, name := range busy {
-				if status(g, name).QueueDepth == 0 {
+			g.mu.Lock()
+			for _, sl := range g.slices {
+				if slices.Contains(busy, sl.cfg.Name) && len(sl.queue) == 0 {
 					idle = true
 				}
 			}
+			g.mu.Unlock()
 			if !idle {
 				return
 			}
