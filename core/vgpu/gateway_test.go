@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/cache"
 	"github.com/openautoglm/cloudphone/core/config"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
@@ -222,3 +223,6 @@ func TestInferAfterClose(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// The gateway replaces the node's Models in agent.Runner.
+var _ agent.Models = (*Gateway)(nil)
