@@ -126,7 +126,7 @@ func (r *Ring) acquire(ctx context.Context) (uint32, error) {
 			return 0, ErrClosed
 		}
 		if r.opts.Wait == WaitPoll || i < 64 {
-			spin(i)
+			r.spin(i)
 			continue
 		}
 		timer.Reset(time.Millisecond)
@@ -280,7 +280,7 @@ func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
 		}
 		closed := r.closed.Load()
 		if spinning && ctx.Err() == nil && !closed {
-			spin(i)
+			r.spin(i)
 			continue
 		}
 		if !spinning && !closed {
@@ -350,7 +350,7 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 			spinning = i < 64 || time.Since(start) < r.opts.SpinFor
 		}
 		if spinning {
-			spin(i)
+			r.spin(i)
 			continue
 		}
 		select {

@@ -118,7 +118,7 @@ func (r *Ring) claim(ring, tailOff, k uint64) (uint64, error) {
 				if r.closed.Load() || r.ownerGone.Load() || atomic.LoadUint32(r.u32(offClosed)) != 0 {
 					return 0, ErrClosed
 				}
-				spin(spins >> 6)
+				r.spin(spins >> 6)
 			}
 		}
 	}

@@ -113,18 +113,18 @@ func (r *Ring) waitFor(ctx context.Context, mode WaitMode, bellOff uint64, ready
 		}
 		switch mode {
 		case WaitPoll:
-			spin(i)
+			r.spin(i)
 			continue
 		case WaitAdaptive:
 			if i < 64 {
-				spin(i)
+				r.spin(i)
 				continue
 			}
 			if start.IsZero() {
 				start = time.Now()
 			}
 			if time.Since(start) < r.opts.SpinFor {
-				spin(i)
+				r.spin(i)
 				continue
 			}
 		}
@@ -132,14 +132,27 @@ func (r *Ring) waitFor(ctx context.Context, mode WaitMode, bellOff uint64, ready
 	}
 }
 
-// spin is one step of a polling loop: yield the goroutine, and every 32nd
-// step also the OS thread, so that on an oversubscribed machine a peer
-// thread (the other side of the ring) gets the CPU instead of waiting for
-// this thread's time slice to run out.
-func spin(i int) {
-	if i&31 == 31 {
-		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+// spin is one step of a polling loop. Over shared memory it yields the
+// goroutine on every step and the OS thread every 32nd, so that on an
+// oversubscribed machine the peer process gets the CPU instead of waiting
+// for this thread's time slice to run out. In process, both sides share
+// one Go scheduler, and goroutines that all call runtime.Gosched on every
+// step fight over its global lock; there most steps return at once (the
+// caller re-checks its ring: nanoseconds of busy waiting), every 8th
+// yields the goroutine and every 256th the thread.
+func (r *Ring) spin(i int) {
+	if r.shared {
+		if i&31 == 31 {
+			unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+			return
+		}
+		runtime.Gosched()
 		return
 	}
-	runtime.Gosched()
+	switch {
+	case i&255 == 255:
+		unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
+	case i&7 == 7:
+		runtime.Gosched()
+	}
 }
