@@ -42,7 +42,7 @@
 // completion.
 //
 // Consumers wait for work, and producers for completions, by polling
-// (spin with runtime.Gosched, yielding the OS thread every 32 spins so an
+// (spin, yielding the goroutine and now and then the OS thread so an
 // oversubscribed machine still runs the other side), sleeping (a futex on
 // a doorbell word in the shared header; a producer only makes the wake
 // syscall when a sleeper announced itself; an in-process ring parks the
