@@ -20,10 +20,26 @@ type LocalCluster struct {
 // picked by the OS), each storing under dir/s<i>, and waits until they
 // have elected a JetStream meta leader and see each other. On error the
 // servers started are shut down.
+//
+// The route ports are picked free and then handed to the servers, so
+// another process may take one in between: a start that fails is retried
+// (twice) on new ports.
 func StartLocalCluster(ctx context.Context, dir string, n int) (*LocalCluster, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("local cluster: %d servers", n)
 	}
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var c *LocalCluster
+		c, err = startLocalCluster(ctx, filepath.Join(dir, fmt.Sprintf("try%d", attempt)), n)
+		if err == nil || ctx.Err() != nil {
+			return c, err
+		}
+	}
+	return nil, err
+}
+
+func startLocalCluster(ctx context.Context, dir string, n int) (*LocalCluster, error) {
 	c := &LocalCluster{}
 	var routes []string
 	name := fmt.Sprintf("cp-local-%d", time.Now().UnixNano()%1_000_000)

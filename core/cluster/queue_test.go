@@ -67,13 +67,17 @@ func TestSubmitDeduplicates(t *testing.T) {
 	if err != nil || !second.Duplicate || second.Seq != first.Seq {
 		t.Fatalf("second submit: %+v, %v (first %+v)", second, err, first)
 	}
-	st, err := n.Status(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.QueueDepth != 1 || st.Waiting != 1 {
-		t.Fatalf("status %+v, want one task queued", st)
-	}
+	// The consumer's pending count trails the stream by a moment.
+	waitFor(t, 5*time.Second, func() error {
+		st, err := n.Status(ctx)
+		if err != nil {
+			return err
+		}
+		if st.QueueDepth != 1 || st.Waiting != 1 || st.Running != 0 {
+			return fmt.Errorf("status %+v, want one task waiting", st)
+		}
+		return nil
+	})
 }
 
 // TestRouting: tasks go only to nodes with a matching device and tenant;
@@ -118,7 +122,6 @@ func TestRouting(t *testing.T) {
 			t.Errorf("%s: completion %+v, want state %s on %q", tc.task.ID, c, tc.state, tc.node)
 		}
 	}
-	_ = fmt.Sprint()
 }
 
 // TestHandOverResumes: a node leaving mid-task gives the task back at once

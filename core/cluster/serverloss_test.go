@@ -56,7 +56,10 @@ func TestServerLoss(t *testing.T) {
 	for _, id := range ids {
 		c, err := nodes[1].Wait(ctx, id)
 		if err != nil {
-			t.Fatalf("task %s: %v", id, err)
+			qctx, qcancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer qcancel()
+			st, serr := nodes[0].Status(qctx)
+			t.Fatalf("task %s: %v (status %+v, %v)", id, err, st, serr)
 		}
 		if c.State != StateSucceeded {
 			t.Errorf("task %s: %+v", id, c)

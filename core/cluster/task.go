@@ -152,29 +152,60 @@ func (n *Node) Completed(ctx context.Context, id string) (Completion, error) {
 	return c, nil
 }
 
-// Wait blocks until the task completes (on any node) or ctx ends.
+// Wait blocks until the task completes (on any node) or ctx ends. It
+// watches the completion bucket, re-reading and re-watching every few
+// seconds, so a watch lost while a NATS server fails over does not leave
+// it waiting forever.
 func (n *Node) Wait(ctx context.Context, id string) (Completion, error) {
-	w, err := n.done.Watch(ctx, token(id), jetstream.IgnoreDeletes())
+	for {
+		c, err := n.Completed(ctx, id)
+		if err == nil {
+			return c, nil
+		}
+		if ctx.Err() != nil {
+			return Completion{}, fmt.Errorf("wait for %s: %w", id, ctx.Err())
+		}
+		if !errors.Is(err, ErrNotCompleted) {
+			n.log.Debug("wait: read completion", "task", id, "err", err)
+			sleepCtx(ctx, 250*time.Millisecond)
+			continue
+		}
+		if c, ok := n.watchCompletion(ctx, id, waitRewatch); ok {
+			return c, nil
+		}
+	}
+}
+
+// waitRewatch is how long Wait trusts one watch before reading again.
+const waitRewatch = 3 * time.Second
+
+// watchCompletion watches a task's completion key for at most d.
+func (n *Node) watchCompletion(ctx context.Context, id string, d time.Duration) (Completion, bool) {
+	wctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	w, err := n.done.Watch(wctx, token(id), jetstream.IgnoreDeletes())
 	if err != nil {
-		return Completion{}, fmt.Errorf("wait for %s: %w", id, err)
+		sleepCtx(wctx, 250*time.Millisecond)
+		return Completion{}, false
 	}
 	defer func() { _ = w.Stop() }()
 	for {
 		select {
-		case <-ctx.Done():
-			return Completion{}, fmt.Errorf("wait for %s: %w", id, ctx.Err())
+		case <-wctx.Done():
+			return Completion{}, false
 		case e, ok := <-w.Updates():
 			if !ok {
-				return Completion{}, fmt.Errorf("wait for %s: watcher closed", id)
+				return Completion{}, false
 			}
 			if e == nil {
 				continue
 			}
 			var c Completion
 			if err := json.Unmarshal(e.Value(), &c); err != nil {
-				return Completion{}, fmt.Errorf("decode completion of %s: %w", id, err)
+				n.log.Warn("bad completion record", "task", id, "err", err)
+				return Completion{}, false
 			}
-			return c, nil
+			return c, true
 		}
 	}
 }
