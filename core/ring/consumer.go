@@ -14,8 +14,8 @@ type consumerState struct {
 	// fetched[tag] is 1 while this consumer holds the command (fetched,
 	// not completed); fetchedID[tag] is its id.
 	fetched   []atomic.Uint32
-	fetchedID []atomic.Uint64
-	epoch     uint32 // the attach epoch this handle owns (shm consumers)
+	fetchedID []uint64 // written by Fetch, read by Complete after the caller's hand-off
+	epoch     uint32   // the attach epoch this handle owns (shm consumers)
 	ownerGone atomic.Bool
 	bad       []desc // malformed descriptors of one Fetch, reused
 	badErr    []error
@@ -23,7 +23,7 @@ type consumerState struct {
 
 func (r *Ring) initConsumer() {
 	r.fetched = make([]atomic.Uint32, r.g.entries)
-	r.fetchedID = make([]atomic.Uint64, r.g.entries)
+	r.fetchedID = make([]uint64, r.g.entries)
 }
 
 // evicted reports whether the owner declared this consumer lost (it
@@ -79,13 +79,13 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 				err = r.g.validCommand(&d)
 			}
 			if err == nil && r.fetched[d.tag].Load() != 0 {
-				err = fmt.Errorf("%w: tag %d is already held by command %d", ErrMalformed, d.tag, r.fetchedID[d.tag].Load())
+				err = fmt.Errorf("%w: tag %d is already held by command %d", ErrMalformed, d.tag, r.fetchedID[d.tag])
 			}
 			if err != nil {
 				r.bad, r.badErr = append(r.bad, d), append(r.badErr, err)
 				return
 			}
-			r.fetchedID[d.tag].Store(d.id)
+			r.fetchedID[d.tag] = d.id
 			r.fetched[d.tag].Store(1)
 			buf[n] = Command{ID: d.id, Slice: d.slice, Model: d.model, Deadline: d.deadline,
 				Flags: Flag(d.flags), Payload: r.chunk(d.off)[:d.length:d.length], Tag: d.tag}
@@ -184,7 +184,7 @@ func (r *Ring) Complete(comps ...Completion) error {
 }
 
 func (r *Ring) checkCompletion(c *Completion) error {
-	if c.Tag >= r.g.entries || r.fetchedID[c.Tag].Load() != c.ID {
+	if c.Tag >= r.g.entries || r.fetchedID[c.Tag] != c.ID {
 		return fmt.Errorf("ring complete %d: tag %d: %w", c.ID, c.Tag, ErrUnknownCommand)
 	}
 	if c.Status > maxStatus {

@@ -93,7 +93,7 @@ func (r *Ring) recoverLost(why string) {
 	var lost, requeued []uint32
 	for t := range r.inflight {
 		e := &r.inflight[t]
-		if p := e.pos.Load(); p != 0 && p-1 < sqHead && e.wait.Load() != waitDelivered {
+		if p := e.pos.Load(); p != 0 && p-1 < sqHead {
 			lost = append(lost, uint32(t))
 		}
 	}

@@ -19,7 +19,7 @@ const (
 // inflight is the owner's record of one tag (Go memory, never shared).
 type inflight struct {
 	d    desc          // the command as submitted (re-offered after a lost consumer)
-	pos  atomic.Uint64 // SQ position + 1; 0 while free or being submitted
+	pos  atomic.Uint64 // SQ position + 1; 0 while free, being submitted, or answered
 	wait atomic.Uint32 // waitNone/Call/Abandoned/Delivered
 	ch   chan Completion
 }
@@ -147,7 +147,9 @@ func (r *Ring) release(tag uint32) {
 func (r *Ring) releaseAll(tags []uint32) {
 	for _, t := range tags {
 		e := &r.inflight[t]
-		e.pos.Store(0)
+		if e.pos.Load() != 0 { // a completion held for Reap has 0 already
+			e.pos.Store(0)
+		}
 		e.ch = nil
 	}
 	r.tags.pushN(tags)
@@ -166,7 +168,9 @@ func (r *Ring) stage(tag uint32, c *Command, wait uint32, ch chan Completion) {
 		deadline: c.Deadline, tag: tag, off: r.g.reqOff(tag), length: uint32(len(c.Payload))}
 	copy(r.chunk(e.d.off), c.Payload)
 	e.ch = ch
-	e.wait.Store(wait)
+	if e.wait.Load() != wait { // back-to-back Submits skip the store
+		e.wait.Store(wait)
+	}
 }
 
 // enqueue places staged tags on the SQ and rings the consumer's bell.
@@ -395,8 +399,8 @@ func (r *Ring) route(slot []byte) {
 	}
 	e := &r.inflight[d.tag]
 	// pos first: it orders the read of e.d. A delivered command (waiting
-	// in pending for Reap) is not answered twice.
-	if e.pos.Load() == 0 || e.d.id != d.id || e.wait.Load() == waitDelivered {
+	// in pending for Reap, position 0) is not answered twice.
+	if e.pos.Load() == 0 || e.d.id != d.id {
 		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
 		return
 	}
@@ -426,7 +430,9 @@ func (r *Ring) deliver(tag uint32, c Completion) {
 	case waitAbandoned:
 		r.release(tag)
 	default:
-		e.wait.Store(waitDelivered) // held for Reap
+		// Held for Reap: position 0 takes it out of recovery and answers
+		// a duplicate completion with a drop.
+		e.pos.Store(0)
 		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
 		select {
 		case r.pendingCh <- struct{}{}:
@@ -443,7 +449,7 @@ func (r *Ring) failAll(status Status, reason string) {
 	r.drainCQ()
 	for t := range r.inflight {
 		e := &r.inflight[t]
-		if e.pos.Load() == 0 || e.wait.Load() == waitDelivered {
+		if e.pos.Load() == 0 {
 			continue
 		}
 		r.deliver(uint32(t), Completion{ID: e.d.id, Tag: uint32(t), Status: status, Result: []byte(reason)})
