@@ -19,8 +19,7 @@
 //     in the request context (FromContext), answers 401 or 403 as JSON,
 //     and records every mutating request through AuditLog; and the
 //     endpoints auth serves itself (Handlers): device registration (POST
-//     /api/v1/devices/register), whoami, minting tokens and managing API
-//     keys;
+//     /api/v1/devices/register) and whoami;
 //   - StoreBackend: core/store as the APIKeyStore and the hash-chained
 //     AuditLog.
 //

@@ -91,7 +91,6 @@ func (b *StoreBackend) Append(ctx context.Context, e Entry) error {
 
 // Interface guards.
 var (
-	_ APIKeyStore  = (*StoreBackend)(nil)
-	_ AuditLog     = (*StoreBackend)(nil)
-	_ APIKeyLister = (*StoreBackend)(nil)
+	_ APIKeyStore = (*StoreBackend)(nil)
+	_ AuditLog    = (*StoreBackend)(nil)
 )
