@@ -50,7 +50,7 @@ func (s *Store) CreateAPIKey(ctx context.Context, key string, k APIKey) (APIKey,
 	}
 	k.CreatedAt, k.LastUsedAt, k.RevokedAt = k.CreatedAt.UTC(), time.Time{}, time.Time{}
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO api_keys (hash, subject, tenant, role, created_at) VALUES (?, ?, ?, ?, ?)
+		res, err := s.txExec(tx, `INSERT INTO api_keys (hash, subject, tenant, role, created_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (hash) DO NOTHING`, k.Hash, k.Subject, k.Tenant, k.Role, nanos(k.CreatedAt))
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -132,7 +132,7 @@ func (s *Store) RevokeAPIKey(ctx context.Context, hash string) error {
 	what := "revoke api key"
 	now := s.now()
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		res, err := tx.Exec("UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE hash = ?",
+		res, err := s.txExec(tx, "UPDATE api_keys SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE hash = ?",
 			nanos(now), hash)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
@@ -170,7 +170,7 @@ func (s *Store) TouchAPIKey(ctx context.Context, hash string, at time.Time) erro
 	s.touch.mu.Unlock()
 	what := "touch api key"
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
-		if _, err := tx.Exec("UPDATE api_keys SET last_used_at = MAX(last_used_at, ?) WHERE hash = ?", nanos(at), hash); err != nil {
+		if _, err := s.txExec(tx, "UPDATE api_keys SET last_used_at = MAX(last_used_at, ?) WHERE hash = ?", nanos(at), hash); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		return nil

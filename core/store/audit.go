@@ -90,7 +90,7 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
 		var seq int64
 		var prev string
-		err := tx.QueryRow("SELECT seq, hash FROM audit_head WHERE id = 1").Scan(&seq, &prev)
+		err := s.txQueryRow(tx, qAuditHead).Scan(&seq, &prev)
 		if errors.Is(err, sql.ErrNoRows) {
 			seq, prev, err = 0, GenesisHash, nil
 		}
@@ -99,13 +99,11 @@ func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, erro
 		}
 		e.Seq, e.PrevHash = seq+1, prev
 		e.Hash = auditHash(prev, &e)
-		if _, err := tx.Exec(`INSERT INTO audit_log (seq, time, actor, tenant, role, action, target, result, details, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, nanos(e.Time), e.Actor, e.Tenant, e.Role, e.Action, e.Target,
+		if _, err := s.txExec(tx, qInsertAudit, e.Seq, nanos(e.Time), e.Actor, e.Tenant, e.Role, e.Action, e.Target,
 			e.Result, string(e.Details), e.PrevHash, e.Hash); err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
-		if _, err := tx.Exec(`INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?)
-			ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, e.Seq, e.Hash); err != nil {
+		if _, err := s.txExec(tx, qUpsertAuditHead, e.Seq, e.Hash); err != nil {
 			return fmt.Errorf("%s: move the chain head: %w", what, err)
 		}
 		return nil

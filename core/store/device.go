@@ -37,7 +37,7 @@ func (s *Store) UpsertDevice(ctx context.Context, d Device) error {
 		d.UpdatedAt = s.now()
 	}
 	return s.write(ctx, what, func(tx *sql.Tx) error {
-		_, err := tx.Exec(`INSERT INTO devices (id, backend, tenant, labels, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		_, err := s.txExec(tx, `INSERT INTO devices (id, backend, tenant, labels, state, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET backend = excluded.backend, tenant = excluded.tenant, labels = excluded.labels,
 			state = excluded.state, updated_at = excluded.updated_at`,
 			d.ID, d.Backend, d.Tenant, string(labels), d.State, nanos(d.UpdatedAt))

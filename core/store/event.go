@@ -72,26 +72,24 @@ func (s *Store) AppendEvent(ctx context.Context, ev Event) (Event, error) {
 	}
 	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
 		if ev.Seq == 0 {
-			if err := tx.QueryRow("SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE task_id = ?", ev.TaskID).Scan(&ev.Seq); err != nil {
+			if err := s.txQueryRow(tx, qNextEventSeq, ev.TaskID).Scan(&ev.Seq); err != nil {
 				return fmt.Errorf("%s: next seq: %w", what, err)
 			}
 		}
-		res, err := tx.Exec(`INSERT INTO events (task_id, seq, kind, step, time, body, screenshot)
-			SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM tasks WHERE id = ?)
-			ON CONFLICT (task_id, seq) DO NOTHING`,
+		res, err := s.txExec(tx, qInsertEvent,
 			ev.TaskID, ev.Seq, ev.Kind, ev.Step, nanos(ev.Time), string(ev.Body), ev.ScreenshotSHA256, ev.TaskID)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var one int
-			if err := tx.QueryRow("SELECT 1 FROM tasks WHERE id = ?", ev.TaskID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			if err := s.txQueryRow(tx, "SELECT 1 FROM tasks WHERE id = ?", ev.TaskID).Scan(&one); errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("%s: task %w", what, ErrNotFound)
 			}
 			return fmt.Errorf("%s: %w: seq %d is taken", what, ErrConflict, ev.Seq)
 		}
 		if ev.Kind == KindStep {
-			if _, err := tx.Exec("UPDATE tasks SET steps = MAX(steps, ?) WHERE id = ?", ev.Step, ev.TaskID); err != nil {
+			if _, err := s.txExec(tx, qUpdateSteps, ev.Step, ev.TaskID); err != nil {
 				return fmt.Errorf("%s: step count: %w", what, err)
 			}
 		}

@@ -33,7 +33,7 @@ func (s *Store) AppendPluginEvent(ctx context.Context, e PluginEvent) (PluginEve
 	}
 	e.Time = e.Time.UTC()
 	err := s.write(ctx, what, func(tx *sql.Tx) error {
-		res, err := tx.Exec("INSERT INTO plugin_history (time, name, version, sha256, action, error) VALUES (?, ?, ?, ?, ?, ?)",
+		res, err := s.txExec(tx, "INSERT INTO plugin_history (time, name, version, sha256, action, error) VALUES (?, ?, ?, ?, ?, ?)",
 			nanos(e.Time), e.Name, e.Version, e.SHA256, e.Action, e.Error)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)

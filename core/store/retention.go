@@ -42,7 +42,7 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 		for {
 			var n int64
 			err := s.write(ctx, "prune events", func(tx *sql.Tx) error {
-				res, err := tx.Exec(`DELETE FROM events WHERE task_id IN (
+				res, err := s.txExec(tx, `DELETE FROM events WHERE task_id IN (
 					SELECT id FROM tasks WHERE finished_at > 0 AND finished_at < ?
 					AND state IN ('succeeded', 'failed', 'canceled', 'interrupted')
 					AND EXISTS (SELECT 1 FROM events e WHERE e.task_id = tasks.id) LIMIT ?)`, cutoff, pruneChunk)

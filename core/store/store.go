@@ -116,6 +116,8 @@ type Store struct {
 	// Prepared hot reads on rdb (database/sql prepares each once per
 	// connection; parsing is a third of an uncached read's cost).
 	getTaskStmt, eventsStmt, lastSeqStmt, apiKeyStmt *sql.Stmt
+	// wprep holds the writer's prepared statements (writer goroutine only).
+	wprep map[string]*sql.Stmt
 }
 
 // dbFile is the database's file name under Options.Dir.
@@ -138,7 +140,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	s := &Store{opts: opts, dir: dir, shots: shots, log: opts.Logger, now: opts.Now,
-		ops: make(chan *op, 4*opts.MaxBatch), wdone: make(chan struct{})}
+		ops: make(chan *op, 4*opts.MaxBatch), wdone: make(chan struct{}), wprep: map[string]*sql.Stmt{}}
 	path := filepath.Join(dir, dbFile)
 	if s.wdb, err = openDB(path, opts, false); err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
@@ -158,6 +160,12 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.rdb.SetMaxIdleConns(opts.Readers)
 	s.rdb.SetConnMaxLifetime(0)
 	if err := s.prepare(ctx); err != nil {
+		s.rdb.Close()
+		s.wdb.Close()
+		return nil, fmt.Errorf("open store %s: %w", dir, err)
+	}
+	if err := s.prepareWriter(ctx); err != nil {
+		s.closeStmts()
 		s.rdb.Close()
 		s.wdb.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
@@ -249,6 +257,25 @@ func (s *Store) prepare(ctx context.Context) error {
 	return nil
 }
 
+// closeStmts closes the prepared statements.
+func (s *Store) closeStmts() []error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.getTaskStmt, s.eventsStmt, s.lastSeqStmt, s.apiKeyStmt} {
+		if st == nil {
+			continue
+		}
+		if err := st.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, st := range s.wprep {
+		if err := st.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
 // Dir is the store's directory (absolute).
 func (s *Store) Dir() string { return s.dir }
 
@@ -265,12 +292,7 @@ func (s *Store) Close() error {
 	close(s.ops)
 	s.mu.Unlock()
 	<-s.wdone
-	var errs []error
-	for _, st := range []*sql.Stmt{s.getTaskStmt, s.eventsStmt, s.lastSeqStmt, s.apiKeyStmt} {
-		if err := st.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	errs := s.closeStmts() // the writer has exited
 	if err := s.rdb.Close(); err != nil {
 		errs = append(errs, err)
 	}

@@ -150,9 +150,7 @@ func (s *Store) CreateTask(ctx context.Context, t Task) (Task, bool, error) {
 	var stored Task
 	created := false
 	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
-		res, err := tx.Exec(`INSERT INTO tasks (id, tenant, instruction, device_id, planner, model, priority, max_steps,
-			deadline, created_by, state, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (id) DO NOTHING`,
+		res, err := s.txExec(tx, qInsertTask,
 			t.ID, t.Tenant, t.Instruction, t.DeviceID, t.Planner, t.Model, t.Priority, t.MaxSteps,
 			nanos(t.Deadline), t.CreatedBy, t.State, nanos(t.CreatedAt), nanos(t.UpdatedAt))
 		if err != nil {
@@ -162,7 +160,7 @@ func (s *Store) CreateTask(ctx context.Context, t Task) (Task, bool, error) {
 			stored, created = t, true
 			return nil
 		}
-		stored, err = scanTask(tx.QueryRow("SELECT "+taskCols+" FROM tasks WHERE id = ?", t.ID), nil)
+		stored, err = scanTask(s.txQueryRow(tx, qTaskByID, t.ID), nil)
 		if err != nil {
 			return fmt.Errorf("%s: read the existing task: %w", what, err)
 		}
@@ -275,7 +273,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, from []State, fn func
 	what := "update task " + id
 	var out Task
 	err := s.writeThen(ctx, what, func(tx *sql.Tx) error {
-		cur, err := scanTask(tx.QueryRow("SELECT "+taskCols+" FROM tasks WHERE id = ?", id), nil)
+		cur, err := scanTask(s.txQueryRow(tx, qTaskByID, id), nil)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s: %w", what, ErrNotFound)
 		}
@@ -310,8 +308,7 @@ func (s *Store) UpdateTask(ctx context.Context, id string, from []State, fn func
 			}
 		}
 		next.UpdatedAt = s.now().UTC()
-		_, err = tx.Exec(`UPDATE tasks SET state = ?, reason = ?, message = ?, device = ?, degraded = ?, steps = ?,
-			started_at = ?, finished_at = ?, updated_at = ?, node_id = ?, attempt = ? WHERE id = ?`,
+		_, err = s.txExec(tx, qUpdateTask,
 			next.State, next.Reason, next.Message, next.Device, next.Degraded, next.Steps,
 			nanos(next.StartedAt), nanos(next.FinishedAt), nanos(next.UpdatedAt), next.NodeID, next.Attempt, id)
 		if err != nil {
