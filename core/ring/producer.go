@@ -36,6 +36,12 @@ type producerState struct {
 	pendingCh chan struct{}
 	tagFreed  chan struct{}
 	tagWait   atomic.Int32
+	// parked counts goroutines blocked until the reaper goroutine delivers
+	// (Call and Reap past their spin); the reaper sleeps on the CQ futex
+	// only while there are some, so a completion costs the consumer a wake
+	// syscall only then. wantReaper tells it the count left 0.
+	parked     atomic.Int32
+	wantReaper chan struct{}
 }
 
 // pendingComp is a completion whose tag is held until Reap hands it out.
@@ -51,11 +57,24 @@ func (r *Ring) initProducer() {
 	r.tags.init(int(r.g.entries))
 	r.pendingCh = make(chan struct{}, 1)
 	r.tagFreed = make(chan struct{}, 1)
+	r.wantReaper = make(chan struct{}, 1)
 }
 
-// startReaper runs the goroutine that drains the CQ while Call waiters
-// sleep (sleep and adaptive modes; in poll mode waiters drain it
-// themselves).
+// parkBegin and parkEnd bracket a goroutine's block on the reaper.
+func (r *Ring) parkBegin() {
+	r.parked.Add(1)
+	select {
+	case r.wantReaper <- struct{}{}:
+	default:
+	}
+}
+
+func (r *Ring) parkEnd() { r.parked.Add(-1) }
+
+// startReaper runs the goroutine that drains the CQ while Call and Reap
+// waiters are parked (sleep and adaptive modes; in poll mode, and while
+// they spin, waiters drain it themselves). With nobody parked it waits for
+// someone to park, not on the CQ doorbell.
 func (r *Ring) startReaper() {
 	if r.opts.Wait == WaitPoll {
 		return
@@ -72,6 +91,13 @@ func (r *Ring) startReaper() {
 			n := r.drainCQ()
 			r.reapMu.Unlock()
 			if n > 0 {
+				continue
+			}
+			if r.parked.Load() == 0 {
+				select {
+				case <-r.wantReaper:
+				case <-r.stop:
+				}
 				continue
 			}
 			_ = r.waitFor(ctx, WaitSleep, offCQBell, ready, nil)
@@ -288,13 +314,16 @@ func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
 			continue
 		}
 		if !spinning && !closed {
+			r.parkBegin()
 			select {
 			case c := <-ch:
+				r.parkEnd()
 				chanPool.Put(ch)
 				return c, c.Err()
 			case <-ctx.Done():
 			case <-r.stop:
 			}
+			r.parkEnd()
 		}
 		if e.wait.CompareAndSwap(waitCall, waitAbandoned) {
 			if ctx.Err() == nil {
@@ -357,11 +386,13 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 			r.spin(i)
 			continue
 		}
+		r.parkBegin()
 		select {
 		case <-r.pendingCh:
 		case <-ctx.Done():
 		case <-r.stop:
 		}
+		r.parkEnd()
 	}
 }
 
