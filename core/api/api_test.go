@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -56,7 +55,7 @@ func apiServer(t *testing.T, maxBody int64) (*httptest.Server, func(tenant strin
 	if err := svc.Start(ctx, sc); err != nil {
 		t.Fatal(err)
 	}
-	au, err := auth.New(auth.Options{DataDir: dir, APIKeys: keyStore{st}, Logger: log})
+	au, err := auth.New(auth.Options{DataDir: dir, APIKeys: auth.NewStoreBackend(st), Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -265,30 +264,6 @@ func TestEventStream(t *testing.T) {
 	if status, body := call(t, ts, "GET", "/api/v1/tasks/"+id+"/events", a, "", "Last-Event-ID", "x"); status != 400 {
 		t.Fatalf("bad Last-Event-ID: %d %v", status, body)
 	}
-}
-
-// keyStore keeps the authenticator's API keys in the store (as core/node
-// does).
-type keyStore struct{ st *store.Store }
-
-func (k keyStore) CreateAPIKey(ctx context.Context, key string, a auth.APIKey) error {
-	_, err := k.st.CreateAPIKey(ctx, key, store.APIKey{Subject: a.Subject, Tenant: a.Tenant, Role: string(a.Role), CreatedAt: a.CreatedAt})
-	return err
-}
-
-func (k keyStore) LookupAPIKey(ctx context.Context, hash string) (auth.APIKey, error) {
-	r, err := k.st.APIKeyByHash(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return auth.APIKey{}, auth.ErrAPIKeyNotFound
-	}
-	if err != nil && !errors.Is(err, store.ErrRevoked) {
-		return auth.APIKey{}, err
-	}
-	return auth.APIKey{Hash: r.Hash, Subject: r.Subject, Tenant: r.Tenant, Role: auth.Role(r.Role), CreatedAt: r.CreatedAt, RevokedAt: r.RevokedAt}, nil
-}
-
-func (k keyStore) RevokeAPIKey(ctx context.Context, hash string) error {
-	return k.st.RevokeAPIKey(ctx, hash)
 }
 
 func TestCredentialRoutes(t *testing.T) {

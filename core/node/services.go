@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +38,7 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	n.closers = append(n.closers, func(context.Context) error { return st.Close() })
 
 	au, err := auth.New(auth.Options{DataDir: cfg.Data.Dir, Disabled: cfg.API.Auth.Disabled, TokenTTL: cfg.API.Auth.TokenTTL,
-		APIKeys: apiKeyStore{st}, Audit: auditLog{st}, Logger: log})
+		APIKeys: auth.NewStoreBackend(st), Audit: auth.NewStoreBackend(st), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -94,11 +93,8 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	n.API = &api.Server{Plugins: n.Host, Devices: n.Pool, Backends: n.Host, Tasks: svc, Auth: au.Middleware,
 		Audit: api.AuditHandler(st), Credentials: au, Keys: st, Metrics: n.Metrics.Handler(), Instrument: n.Metrics.Middleware, Console: console.Handler(),
 		MaxBodyBytes: int64(cfg.API.MaxBodyKiB) << 10, Ready: n.ready, Logger: log,
-		Extra: map[string]http.Handler{
-			"POST /api/v1/devices/register": au.RegisterHandler(),
-			"GET /api/v1/whoami":            au.WhoAmIHandler(),
-			"GET /api/v1/devices/stream":    hub,
-		}}
+		Extra: au.Handlers()}
+	n.API.Extra["GET /api/v1/devices/stream"] = hub
 	if c := cfg.API.TLS; c.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {

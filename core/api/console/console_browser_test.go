@@ -131,7 +131,10 @@ func TestConsoleInBrowser(t *testing.T) {
 	fail := func(what string, err error) {
 		t.Helper()
 		page, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.body.innerText`))
-		t.Fatalf("%s: %v\npage text:\n%s", what, err, page)
+		form, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`JSON.stringify({hash: location.hash,
+			instruction: document.getElementById('instruction') && document.getElementById('instruction').value,
+			submitDisabled: document.getElementById('submit-task') && document.getElementById('submit-task').disabled})`))
+		t.Fatalf("%s: %v\nform: %s\npage text:\n%s", what, err, form, page)
 	}
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -155,6 +158,17 @@ func TestConsoleInBrowser(t *testing.T) {
 		return v
 	}
 
+	// submit types an instruction in the task form and runs it; the page
+	// then shows the new task's timeline.
+	submit := func(instruction string) {
+		t.Helper()
+		before := eval("hash", `location.hash`)
+		do("type "+instruction, chromedp.WaitVisible(chromedp.ID("instruction")), chromedp.SetValue(chromedp.ID("instruction"), instruction))
+		waitJS("instruction typed", fmt.Sprintf(`document.getElementById('instruction').value === %q`, instruction))
+		do("run "+instruction, chromedp.Click(chromedp.ID("submit-task")))
+		waitJS("timeline of "+instruction, fmt.Sprintf(`location.hash.startsWith('#/tasks/t-') && location.hash !== %q && document.getElementById('timeline') !== null`, before))
+	}
+
 	// The page is public and shows the login; a bad token is refused on it.
 	do("login form", chromedp.WaitVisible(chromedp.ID("token")))
 	do("bad token", chromedp.SetValue(chromedp.ID("token"), "not-a-token"), chromedp.Click(chromedp.ID("login-btn")))
@@ -174,8 +188,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// A task: submit it in the form, follow the timeline to the end.
 	do("tasks page", chromedp.Navigate(url+"/#/tasks"), chromedp.WaitVisible(chromedp.ID("instruction")))
-	do("submit", chromedp.SetValue(chromedp.ID("instruction"), "打开设置然后打开飞行模式"), chromedp.Click(chromedp.ID("submit-task")))
-	waitJS("timeline opened", `location.hash.startsWith('#/tasks/') && document.getElementById('timeline') !== null`)
+	submit("打开设置然后打开飞行模式")
 	waitJS("task finished", `document.getElementById('finished') !== null`)
 	waitJS("final state shown", `document.querySelector('#task-state[data-state="succeeded"]') !== null`)
 	steps, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('#timeline .step').length`))
@@ -218,7 +231,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	// it finish, Deny fails it.
 	for _, tc := range []struct{ button, final string }{{"confirm", "succeeded"}, {"deny", "failed"}} {
 		do("tasks page", chromedp.Navigate(url+"/#/tasks"), chromedp.WaitVisible(chromedp.ID("instruction")))
-		do("submit a sensitive task", chromedp.SetValue(chromedp.ID("instruction"), "打开微信给张三发消息说明天开会"), chromedp.Click(chromedp.ID("submit-task")))
+		submit("打开微信给张三发消息说明天开会")
 		waitJS("paused for "+tc.button, `document.querySelector('#task-state[data-state="paused"]') !== null && document.getElementById('`+tc.button+`') !== null`)
 		do(tc.button, chromedp.Click(chromedp.ID(tc.button)))
 		waitJS(tc.button+" → "+tc.final, `document.querySelector('#task-state[data-state="`+tc.final+`"]') !== null && document.getElementById('finished') !== null`)

@@ -167,7 +167,10 @@ function timeline(root, id, onChange) {
 
   load();
   const stop = taskEvents(id, onEvent, () => status('event stream closed'));
-  return () => { stop(); urls.forEach((u) => URL.revokeObjectURL(u)); };
+  // The stored state can trail an event by a moment (the event that
+  // pauses a task is recorded before the task is): re-read it until final.
+  const poll = setInterval(() => { if (!task || !FINAL.has(task.state)) load(); }, 1000);
+  return () => { stop(); clearInterval(poll); urls.forEach((u) => URL.revokeObjectURL(u)); };
 }
 
 function actionText(a) {
