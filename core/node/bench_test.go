@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -95,7 +97,8 @@ func expect(hc *http.Client, req *http.Request, status int) error {
 	return nil
 }
 
-// BenchmarkAPI measures, against 127.0.0.1 over HTTP/1.1 keep-alive:
+// BenchmarkAPI measures, against 127.0.0.1 over HTTP/1.1 keep-alive with
+// 32 concurrent clients (CLOUDPHONE_BENCH_CONC sets another number):
 // unauthenticated GET /healthz (the HTTP stack's ceiling, the baseline),
 // authenticated GET /api/v1/tasks/{id} (token check + store read), and
 // authenticated best-effort POST /api/v1/run (accepted, durable in the
@@ -110,7 +113,10 @@ func BenchmarkAPI(b *testing.B) {
 	if code := c.do("POST", "/api/v1/run", map[string]any{"instruction": "打开设置"}, &task); code != 202 {
 		b.Fatalf("seed task: %d", code)
 	}
-	const conc = 32
+	conc := 32
+	if c := os.Getenv("CLOUDPHONE_BENCH_CONC"); c != "" {
+		conc, _ = strconv.Atoi(c)
+	}
 	var healthz float64
 	b.Run("healthz", func(b *testing.B) {
 		healthz, _ = load(b, conc, func(hc *http.Client) error {
