@@ -161,8 +161,14 @@ func putJSON(ctx context.Context, kv jetstream.KeyValue, key string, v any) erro
 	return nil
 }
 
+// readAllTimeout bounds one read of a whole bucket: a watch caught by a
+// server going down may never deliver its end marker.
+const readAllTimeout = 15 * time.Second
+
 // readAll reads every live value of a bucket through one watcher.
 func readAll(ctx context.Context, kv jetstream.KeyValue, each func(key string, v []byte) error) error {
+	ctx, cancel := context.WithTimeout(ctx, readAllTimeout)
+	defer cancel()
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
 		return fmt.Errorf("read %s: %w", kv.Bucket(), err)

@@ -36,7 +36,7 @@ func TestServerLoss(t *testing.T) {
 		t.Fatalf("status %+v, %v", st, err)
 	}
 	for _, n := range nodes {
-		runNode(t, n, simHandler(&runs))
+		runNode(t, n, simHandler(&runs, false))
 	}
 	waitFor(t, 30*time.Second, func() error {
 		if r := runs.Load(); r < 30 {

@@ -158,7 +158,11 @@ func (n *Node) Completed(ctx context.Context, id string) (Completion, error) {
 // it waiting forever.
 func (n *Node) Wait(ctx context.Context, id string) (Completion, error) {
 	for {
-		c, err := n.Completed(ctx, id)
+		// Each read has its own deadline: a request caught by a server
+		// going down may never be answered.
+		rctx, cancel := context.WithTimeout(ctx, n.opTimeout)
+		c, err := n.Completed(rctx, id)
+		cancel()
 		if err == nil {
 			return c, nil
 		}
