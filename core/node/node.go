@@ -294,6 +294,22 @@ func (n *Node) configChanged(old, next *config.Config) {
 			n.log.Error("device pool settings not applied", "error", err)
 		}
 	}
+	changedUnder := func(prefix string) bool {
+		return slices.ContainsFunc(changed, func(k string) bool { return strings.HasPrefix(k, prefix) })
+	}
+	if n.Sched != nil && changedUnder("sched.") {
+		if err := n.Sched.SetConfig(next.Sched); err != nil {
+			n.log.Error("scheduler settings not applied", "error", err)
+		}
+	}
+	if n.Gateway != nil && changedUnder("vgpu.") {
+		if err := n.Gateway.SetConfig(next.VGPU); err != nil {
+			n.log.Error("vgpu settings not applied", "error", err)
+		}
+	}
+	if n.Gateway != nil {
+		n.Gateway.Cache().SetEnabled(next.Cache.Enabled)
+	}
 	if n.models != nil {
 		n.models.SetEnabled(next.Cache.Enabled)
 		n.models.Cache().Resize(inferenceOptions(next.Cache))

@@ -48,11 +48,27 @@ func serverPlugins(t *testing.T) string {
 func startServer(t testing.TB, plugins, data string, apiExtra string) (n *Node, url string, stop func()) {
 	t.Helper()
 	cfgPath := filepath.Join(t.TempDir(), "cloudphone.yaml")
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
-		apiExtra, plugins, data)
-	if err := os.WriteFile(cfgPath, []byte(body), 0o644); err != nil {
+	writeConfig(t, cfgPath, plugins, data, apiExtra, "")
+	return startNode(t, cfgPath)
+}
+
+// writeConfig writes a server config (atomically: the node watches it);
+// tail is appended at the top level.
+func writeConfig(t testing.TB, path, plugins, data, apiExtra, tail string) {
+	t.Helper()
+	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n%s",
+		apiExtra, plugins, data, tail)
+	if err := os.WriteFile(path+".tmp", []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// startNode runs a server node over the config file cfgPath.
+func startNode(t testing.TB, cfgPath string) (n *Node, url string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	n, err := New(ctx, Options{ConfigFile: cfgPath, Env: []string{}, Server: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
