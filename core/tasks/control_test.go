@@ -51,6 +51,17 @@ func TestCancel(t *testing.T) {
 func TestSubmitRules(t *testing.T) {
 	ctx := context.Background()
 	h := start(t, t.TempDir(), script{}, &phone{})
+	// A deadline the scheduler cannot meet (2 s per step estimated, 10
+	// steps; first, before any task taught it a step time) is refused with
+	// 422 and the estimate, and stored as failed.
+	_, _, err := h.svc.Submit(ctx, Request{Instruction: "x", Deadline: time.Now().Add(50 * time.Millisecond)})
+	var rej *RejectError
+	if !errors.As(err, &rej) || rej.Status != 422 || rej.Code != "deadline_unmeetable" || rej.Estimate <= 0 || rej.TaskID == "" {
+		t.Fatalf("unmeetable deadline: %v", err)
+	}
+	if tk, _ := h.svc.Get(ctx, "", rej.TaskID); tk.State != StateFailed || tk.Reason != "deadline_unmeetable" {
+		t.Fatalf("refused task stored as %+v", tk)
+	}
 	a, created, err := h.svc.Submit(ctx, Request{Instruction: "打开设置", Tenant: "acme", IdempotencyKey: "k1"})
 	if err != nil || !created {
 		t.Fatal(created, err)
@@ -75,16 +86,6 @@ func TestSubmitRules(t *testing.T) {
 		if _, _, err := h.svc.Submit(ctx, bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("submit %+v: %v, want ErrInvalid", bad, err)
 		}
-	}
-	// A deadline the scheduler cannot meet (2 s per step estimated, 10
-	// steps) is refused with 422 and the estimate, and stored as failed.
-	_, _, err = h.svc.Submit(ctx, Request{Instruction: "x", Deadline: time.Now().Add(50 * time.Millisecond)})
-	var rej *RejectError
-	if !errors.As(err, &rej) || rej.Status != 422 || rej.Code != "deadline_unmeetable" || rej.Estimate <= 0 || rej.TaskID == "" {
-		t.Fatalf("unmeetable deadline: %v", err)
-	}
-	if tk, _ := h.svc.Get(ctx, "", rej.TaskID); tk.State != StateFailed || tk.Reason != "deadline_unmeetable" {
-		t.Fatalf("refused task stored as %+v", tk)
 	}
 	page, next, err := h.svc.List(ctx, Filter{Tenant: "acme"})
 	if err != nil || len(page) != 1 || next != "" {
