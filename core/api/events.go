@@ -96,7 +96,7 @@ func (s *Server) taskEvents(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if len(evs) == 0 {
-			if end, retry := s.finalWithoutEvent(ctx, tenant, id, &graceUntil); end {
+			if end, retry := s.finalWithoutEvent(ctx, tenant, id, after, &graceUntil); end {
 				return
 			} else if retry {
 				continue
@@ -118,13 +118,19 @@ func (s *Server) taskEvents(w http.ResponseWriter, r *http.Request) {
 // finalWithoutEvent says whether the stream should end: the task is final
 // and its final event did not come within the grace (a crash between
 // storing the state and the event); retry while the grace runs.
-func (s *Server) finalWithoutEvent(ctx context.Context, tenant, id string, graceUntil *time.Time) (end, retry bool) {
+func (s *Server) finalWithoutEvent(ctx context.Context, tenant, id string, after int, graceUntil *time.Time) (end, retry bool) {
 	t, err := s.Tasks.Get(ctx, tenant, id)
 	if err != nil {
 		return true, false
 	}
 	if !t.State.Final() {
 		return false, false
+	}
+	// A client resuming after the final event itself: nothing will follow.
+	if after > 0 {
+		if last, err := s.Tasks.Events(ctx, tenant, id, after-1, 1); err == nil && len(last) == 1 && last[0].Kind == agent.EventFinished {
+			return true, false
+		}
 	}
 	if graceUntil.IsZero() {
 		*graceUntil = time.Now().Add(finalGrace)
