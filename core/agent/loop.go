@@ -35,6 +35,12 @@ type Runner struct {
 	Settle SettleOptions
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// InferDeadline, when set, gives the deadline of a step's inference
+	// request, the key its model slice orders requests by (EDF): task is
+	// the task, step the current step, afterInfer what the step still
+	// needs once the model answers (the last step's act, settle and
+	// observe). A zero time, or none set, uses the step's own deadline.
+	InferDeadline func(task Task, step int, afterInfer time.Duration) time.Time
 }
 
 // run is the state of one Run.
@@ -48,6 +54,8 @@ type run struct {
 	start   time.Time
 	// lastObserve is the time the observation for the next step took.
 	lastObserve time.Duration
+	// afterInfer is the last step's act + settle + observe time.
+	afterInfer time.Duration
 	// screenshots says whether observations carry a screenshot.
 	screenshots bool
 }
@@ -196,6 +204,7 @@ func (ru *run) step(ctx context.Context, step int, obs *cpv1.Observation) (*cpv1
 	next, err := ru.settle(sctx, a, obs, t)
 	t.Total = ru.r.now().Sub(begin) + t.Observe
 	t.Overhead = max(0, t.Total-t.Observe-t.Infer-t.Act-t.Settle-ru.lastObserve)
+	ru.afterInfer = t.Act + t.Settle + ru.lastObserve
 	ru.emit(ev)
 	if err != nil {
 		if res, done := ru.ended(ctx, step); done {
@@ -270,7 +279,13 @@ func (ru *run) infer(ctx context.Context, step int, req *cpv1.InferRequest, t *T
 		return out, nil
 	}
 	req.TaskId, req.Tenant = ru.task.ID, ru.task.Tenant
-	if dl, ok := ctx.Deadline(); ok {
+	dl, ok := ctx.Deadline()
+	if f := ru.r.InferDeadline; f != nil {
+		if d := f(ru.task, step, ru.afterInfer); !d.IsZero() && (!ok || d.Before(dl)) {
+			dl, ok = d, true
+		}
+	}
+	if ok {
 		req.DeadlineUnixMs = dl.UnixMilli()
 	}
 	var b strings.Builder

@@ -202,3 +202,61 @@ func TestSettleIsNotAFixedSleep(t *testing.T) {
 		t.Fatalf("%d observes for 20 steps", reads)
 	}
 }
+
+// TestInferDeadline checks that an inference request carries the deadline
+// InferDeadline derives (the key of EDF on the model's slice), with the
+// step number and the previous step's after-inference time, and the
+// step's own deadline when the hook gives none or gives a later one.
+func TestInferDeadline(t *testing.T) {
+	base := time.Now().Add(time.Hour)
+	cases := []struct {
+		name string
+		hook func(Task, int, time.Duration) time.Time
+		want func(stepDeadline time.Time) time.Time
+	}{
+		{"hook earlier than the step", func(Task, int, time.Duration) time.Time { return base }, func(time.Time) time.Time { return base }},
+		{"hook gives none", func(Task, int, time.Duration) time.Time { return time.Time{} }, func(s time.Time) time.Time { return s }},
+		{"hook later than the step", func(Task, int, time.Duration) time.Time { return base.Add(24 * time.Hour) }, func(s time.Time) time.Time { return s }},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got []int64
+			var steps []int
+			var afters []time.Duration
+			planner := planFunc(func(r *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+				if r.Step > 2 {
+					return finish("done"), nil
+				}
+				if r.ModelOutput == nil {
+					return &cpv1.PlanResponse{Result: &cpv1.PlanResponse_Infer{Infer: &cpv1.InferRequest{}}}, nil
+				}
+				return tap(), nil
+			})
+			model := modelFunc(func(req *cpv1.InferRequest) (string, error) {
+				got = append(got, req.GetDeadlineUnixMs())
+				return "ok", nil
+			})
+			start := time.Now()
+			r := &Runner{Planners: planner, Models: model, StepTimeout: 2 * time.Hour,
+				Settle: SettleOptions{Unchanged: 10 * time.Millisecond},
+				InferDeadline: func(task Task, step int, after time.Duration) time.Time {
+					steps, afters = append(steps, step), append(afters, after)
+					return c.hook(task, step, after)
+				}}
+			res, err := r.Run(context.Background(), Task{Planner: "p", Model: "m", Instruction: "x"}, &screen{})
+			if err != nil || res.Status != StatusSucceeded {
+				t.Fatalf("Run = %+v, %v", res, err)
+			}
+			if len(got) != 2 || len(steps) != 2 || steps[0] != 1 || steps[1] != 2 {
+				t.Fatalf("deadlines %v for steps %v", got, steps)
+			}
+			if afters[0] != 0 || afters[1] <= 0 {
+				t.Errorf("after-inference times %v: the first step has none, the second the first's act+settle+observe", afters)
+			}
+			want := c.want(start.Add(2 * time.Hour)).UnixMilli()
+			if d := got[0] - want; d < -5000 || d > 5000 {
+				t.Errorf("deadline %d, want about %d", got[0], want)
+			}
+		})
+	}
+}

@@ -150,6 +150,8 @@ var restartKeys = []string{
 	"vgpu.wait",
 	"telemetry.otlp_endpoint",
 	"data.dir",
+	"data.step_retention", // the store takes them at open
+	"data.screenshot_retention",
 	"plugins.dir",
 	"plugins.wasm", // the wasm runtime is built once at start
 	"plugins.process",

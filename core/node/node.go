@@ -79,6 +79,8 @@ type Node struct {
 	apiAddr  net.Addr
 	closers  []func(context.Context) error
 	stopping context.CancelFunc
+	// bg lives until Close: background work (retention, ring recovery).
+	bg context.Context
 	level    *slog.LevelVar
 	// readyState is what /readyz reports.
 	readyState readiness
@@ -95,6 +97,7 @@ func New(ctx context.Context, opts Options) (*Node, error) {
 	n := &Node{log: log, level: opts.Level}
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	n.stopping = cancel
+	n.bg = wctx
 	lo := config.LoadOptions{File: opts.ConfigFile, Flags: opts.Flags, FlagKeys: opts.FlagKeys, Env: opts.Env}
 	cw, err := config.Watch(wctx, lo, n.configChanged, func(err error) {
 		log.Error("config edit rejected; the running config stays", "error", err)
@@ -179,6 +182,15 @@ func (n *Node) pluginEvent(ev pluginhost.Event) {
 	case pluginhost.ActionLoaded, pluginhost.ActionSwapped, pluginhost.ActionRecovered:
 		if n.Pool != nil {
 			n.Pool.SyncSoon()
+		}
+		// A model plugin's new process attaches to its shared-memory
+		// ring again; commands its old one held are retried (vgpu).
+		if g := n.Gateway; g != nil && ev.Action != pluginhost.ActionLoaded {
+			go func() {
+				if err := g.Recovered(n.bg, ev.Plugin); err != nil {
+					n.log.Warn("model ring not recovered", "plugin", ev.Plugin, "error", err)
+				}
+			}()
 		}
 	}
 }

@@ -36,6 +36,8 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	}
 	n.Store = st
 	n.closers = append(n.closers, func(context.Context) error { return st.Close() })
+	// Steps and screenshots past data.*_retention go hourly (and once now).
+	go st.RunRetention(n.bg, time.Hour)
 
 	au, err := auth.New(auth.Options{DataDir: cfg.Data.Dir, Disabled: cfg.API.Auth.Disabled, TokenTTL: cfg.API.Auth.TokenTTL,
 		APIKeys: auth.NewStoreBackend(st), Audit: auth.NewStoreBackend(st), Logger: log})

@@ -8,6 +8,7 @@ import (
 	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/pool"
 	"github.com/openautoglm/cloudphone/core/sched"
+	"github.com/openautoglm/cloudphone/core/vgpu"
 )
 
 // taskRun is one task running in this process.
@@ -117,6 +118,7 @@ func (r *taskRun) run(ctx context.Context, d *sched.Dispatched) agent.Result {
 	go r.renewLease(ctx)
 	var final agent.Result
 	runner := &agent.Runner{Planners: s.opts.Planners, Models: s.opts.Models, Gate: r, StepTimeout: s.opts.StepTimeout,
+		InferDeadline: inferDeadline,
 		OnEvent: func(ev agent.Event) {
 			if ev.Kind == agent.EventFinished {
 				final = r.end(rec, ctx, *ev.Result)
@@ -247,4 +249,14 @@ func langOf(s string) string {
 		}
 	}
 	return "en"
+}
+
+// inferDeadline derives a step's inference deadline from its task's: the
+// time left shared by the steps a task like it still takes, less what the
+// step needs after the model answers. The model gateway orders each
+// slice's requests by it (EDF), so a task near its deadline is served
+// before one with time to spare.
+func inferDeadline(task agent.Task, step int, afterInfer time.Duration) time.Time {
+	return vgpu.StepDeadline(time.Now(), task.Deadline,
+		vgpu.RemainingSteps(step, sched.DefaultEstSteps, task.MaxSteps), afterInfer)
 }
