@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -22,7 +20,7 @@ import (
 
 func newDevicesCmd(g *globals) *cobra.Command {
 	var asJSON, backends bool
-	var server string
+	var server, token string
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "List the device pool: id, backend, labels, state, lease, health",
@@ -41,7 +39,7 @@ an adb server) is unreachable has an active plugin and says so there.
 --json --backends prints the backends instead (GET /api/v1/backends).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			devs, bks, err := deviceRows(cmd.Context(), g, cmd, server)
+			devs, bks, err := deviceRows(cmd.Context(), g, cmd, server, tokenOrEnv(token))
 			if err != nil {
 				return err
 			}
@@ -60,11 +58,12 @@ an adb server) is unreachable has an active plugin and says so there.
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per device")
 	cmd.Flags().BoolVar(&backends, "backends", false, "with --json: print the backends instead of the devices")
 	cmd.Flags().StringVar(&server, "server", "", "server URL, e.g. http://127.0.0.1:8080")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token for the server (default $CLOUDPHONE_TOKEN)")
 	addNodeFlags(cmd)
 	return cmd
 }
 
-func deviceRows(ctx context.Context, g *globals, cmd *cobra.Command, server string) ([]pool.DeviceStatus, []pool.BackendStatus, error) {
+func deviceRows(ctx context.Context, g *globals, cmd *cobra.Command, server, token string) ([]pool.DeviceStatus, []pool.BackendStatus, error) {
 	explicit := server != ""
 	if !explicit {
 		cfg, err := config.Load(config.LoadOptions{File: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys})
@@ -74,10 +73,10 @@ func deviceRows(ctx context.Context, g *globals, cmd *cobra.Command, server stri
 		server = "http://" + cfg.API.Listen
 	}
 	var devs []pool.DeviceStatus
-	err := fetchJSON(ctx, server, "/api/v1/devices", &devs)
+	err := fetchJSON(ctx, server, token, "/api/v1/devices", &devs)
 	if err == nil {
 		var bks []pool.BackendStatus
-		err = fetchJSON(ctx, server, "/api/v1/backends", &bks)
+		err = fetchJSON(ctx, server, token, "/api/v1/backends", &bks)
 		return devs, bks, err
 	}
 	if explicit || !isConnRefused(err) {
@@ -85,32 +84,6 @@ func deviceRows(ctx context.Context, g *globals, cmd *cobra.Command, server stri
 	}
 	fmt.Fprintf(os.Stderr, "no server at %s; starting the device backends here\n", server)
 	return localDevices(ctx, g, cmd)
-}
-
-func fetchJSON(ctx context.Context, server, path string, v any) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	url := strings.TrimRight(server, "/") + path
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return fmt.Errorf("bad --server %q: %w", server, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return fmt.Errorf("get %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("get %s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("get %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		return fmt.Errorf("get %s: decode: %w", url, err)
-	}
-	return nil
 }
 
 // localDevices starts a node (plugins and pool, no API), which reads every

@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -24,7 +22,7 @@ import (
 
 func newPluginsCmd(g *globals) *cobra.Command {
 	var asJSON bool
-	var server string
+	var server, token string
 	cmd := &cobra.Command{
 		Use:   "plugins",
 		Short: "List plugins: name, kind, version, transport, state, file",
@@ -36,7 +34,7 @@ Each plugin name has one row for the version serving it; a file that was
 rejected has a row of its own with state "rejected" and the reason.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rows, err := pluginRows(cmd.Context(), g, cmd, server)
+			rows, err := pluginRows(cmd.Context(), g, cmd, server, tokenOrEnv(token))
 			if err != nil {
 				return err
 			}
@@ -51,11 +49,12 @@ rejected has a row of its own with state "rejected" and the reason.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print a JSON array, one object per plugin")
 	cmd.Flags().StringVar(&server, "server", "", "server URL, e.g. http://127.0.0.1:8080")
+	cmd.Flags().StringVar(&token, "token", "", "bearer token for the server (default $CLOUDPHONE_TOKEN)")
 	addNodeFlags(cmd)
 	return cmd
 }
 
-func pluginRows(ctx context.Context, g *globals, cmd *cobra.Command, server string) ([]pluginhost.Status, error) {
+func pluginRows(ctx context.Context, g *globals, cmd *cobra.Command, server, token string) ([]pluginhost.Status, error) {
 	explicit := server != ""
 	if !explicit {
 		cfg, err := config.Load(config.LoadOptions{File: g.configFile, Flags: cmd.Flags(), FlagKeys: flagKeys})
@@ -64,39 +63,13 @@ func pluginRows(ctx context.Context, g *globals, cmd *cobra.Command, server stri
 		}
 		server = "http://" + cfg.API.Listen
 	}
-	rows, err := fetchPlugins(ctx, server)
+	var rows []pluginhost.Status
+	err := fetchJSON(ctx, server, token, "/api/v1/plugins", &rows)
 	if err == nil || explicit || !isConnRefused(err) {
 		return rows, err
 	}
 	fmt.Fprintf(os.Stderr, "no server at %s; loading the plugin directory directly\n", server)
 	return localPlugins(ctx, g, cmd)
-}
-
-func fetchPlugins(ctx context.Context, server string) ([]pluginhost.Status, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	url := strings.TrimRight(server, "/") + "/api/v1/plugins"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("bad --server %q: %w", server, err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("get %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
-	}
-	var rows []pluginhost.Status
-	if err := json.Unmarshal(body, &rows); err != nil {
-		return nil, fmt.Errorf("get %s: decode: %w", url, err)
-	}
-	return rows, nil
 }
 
 func isConnRefused(err error) bool {

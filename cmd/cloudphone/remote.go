@@ -18,16 +18,29 @@ import (
 	"github.com/openautoglm/cloudphone/core/tasks"
 )
 
+// tokenOrEnv is the bearer token of a command that talks to a server:
+// its --token flag, else $CLOUDPHONE_TOKEN.
+func tokenOrEnv(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv("CLOUDPHONE_TOKEN")
+}
+
+// fetchJSON GETs path from server into v, with token as bearer.
+func fetchJSON(ctx context.Context, server, token, path string, v any) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c := &remote{base: strings.TrimRight(server, "/"), token: token, hc: http.DefaultClient}
+	return c.call(ctx, http.MethodGet, path, nil, v)
+}
+
 // remoteRun submits instruction to a running server and follows its event
 // stream, printing each step as a local run does; the exit code follows the
 // task's final state.
 func remoteRun(ctx context.Context, f *runFlags, instruction string) error {
 	base := strings.TrimRight(f.server, "/")
-	token := f.token
-	if token == "" {
-		token = os.Getenv("CLOUDPHONE_TOKEN")
-	}
-	c := &remote{base: base, token: token, hc: &http.Client{}}
+	c := &remote{base: base, token: tokenOrEnv(f.token), hc: &http.Client{}}
 	body := map[string]any{"instruction": instruction, "max_steps": f.maxSteps}
 	if f.device != "" {
 		body["device_id"] = f.device

@@ -28,8 +28,8 @@ func TestMain(m *testing.M) {
 
 // startServe runs `cloudphone serve` with authentication off
 // (api.auth.disabled) on an ephemeral port and returns its base URL: for
-// tests of plugin and device commands whose --server mode sends no token.
-// The process is stopped when the test ends.
+// tests that read the API with plain GETs (TestDevices covers the CLI's
+// tokens with auth on). The process is stopped when the test ends.
 func startServe(t *testing.T, bin string, args ...string) string {
 	t.Helper()
 	url, _ := startServeEnv(t, bin, []string{config.EnvName("api.auth.disabled") + "=true"}, args...)
