@@ -229,3 +229,36 @@ func TestLongTask(t *testing.T) {
 		t.Fatalf("completion %+v after %d runs; want one run, attempt 1", c, runs.Load())
 	}
 }
+
+func TestFits(t *testing.T) {
+	f := newFleet("h", 3, map[string]string{"android": "14"})
+	f.devs[1].Labels["camera"] = "yes"
+	f.devs[2].Labels["gpu"] = "yes"
+	f.devs[2].State = "offline"
+	n := &Node{opts: Options{NodeID: "h", Devices: f.Devices, Tenants: []string{"acme", "Beta"}}}
+	for _, tc := range []struct {
+		name string
+		task Task
+		want bool
+	}{
+		{"anything", Task{Tenant: "acme"}, true},
+		{"tenant case-insensitive", Task{Tenant: "beta"}, true},
+		{"other tenant", Task{Tenant: "gamma"}, false},
+		{"this node", Task{Tenant: "acme", Node: "h"}, true},
+		{"other node", Task{Tenant: "acme", Node: "x"}, false},
+		{"labels on one device", Task{Tenant: "acme", Labels: map[string]string{"android": "14", "camera": "yes"}}, true},
+		{"labels split over devices", Task{Tenant: "acme", Labels: map[string]string{"camera": "yes", "gpu": "yes"}}, false},
+		{"label value differs", Task{Tenant: "acme", Labels: map[string]string{"android": "13"}}, false},
+		{"only on an offline device", Task{Tenant: "acme", Labels: map[string]string{"gpu": "yes"}}, false},
+		{"device here", Task{Tenant: "acme", DeviceID: "sim/h-1", Labels: map[string]string{"camera": "yes"}}, true},
+		{"device here, labels not its", Task{Tenant: "acme", DeviceID: "sim/h-0", Labels: map[string]string{"camera": "yes"}}, false},
+		{"device offline", Task{Tenant: "acme", DeviceID: "sim/h-2"}, false},
+		{"device elsewhere", Task{Tenant: "acme", DeviceID: "sim/x-0"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := n.fits(&tc.task); got != tc.want {
+				t.Fatalf("fits(%+v) = %v, want %v", tc.task, got, tc.want)
+			}
+		})
+	}
+}

@@ -244,7 +244,7 @@ func (n *Node) fits(t *Task) bool {
 		return true
 	}
 	for _, d := range n.localDevices() {
-		if t.DeviceID != "" && d.ID != t.DeviceID {
+		if !usable(d.State) || (t.DeviceID != "" && d.ID != t.DeviceID) {
 			continue
 		}
 		if labelsMatch(d.Labels, t.Labels) {
@@ -252,6 +252,16 @@ func (n *Node) fits(t *Task) bool {
 		}
 	}
 	return false
+}
+
+// usable reports whether a device in this pool state can take a task now
+// or soon: not drained by an operator, not offline or missing.
+func usable(state string) bool {
+	switch state {
+	case "drained", "offline", "missing":
+		return false
+	}
+	return true
 }
 
 func labelsMatch(have, want map[string]string) bool {
@@ -288,7 +298,7 @@ func (n *Node) anyNodeFits(ctx context.Context, t *Task) (bool, error) {
 		return false, err
 	}
 	for _, d := range devs {
-		if serving[d.Node] && (t.DeviceID == "" || d.ID == t.DeviceID) && labelsMatch(d.Labels, t.Labels) {
+		if serving[d.Node] && usable(d.State) && (t.DeviceID == "" || d.ID == t.DeviceID) && labelsMatch(d.Labels, t.Labels) {
 			return true, nil
 		}
 	}
