@@ -106,6 +106,20 @@ type ClusterConfig struct {
 	// NATSURL is the NATS server to join (comma-separated URLs allowed);
 	// empty runs a single node with an embedded server.
 	NATSURL string `koanf:"nats_url"`
+	// NodeID names this node in the cluster; empty uses the host name.
+	NodeID string `koanf:"node_id"`
+	// Listen is where the embedded NATS server accepts other nodes'
+	// clients (host:port); empty keeps it in-process only.
+	Listen string `koanf:"listen"`
+	// AckWait is how long a task may go without its node's heartbeat
+	// before another node takes it over.
+	AckWait time.Duration `koanf:"ack_wait"`
+	// DeviceTTL is how long a node's devices stay in the registry after
+	// its last heartbeat.
+	DeviceTTL time.Duration `koanf:"device_ttl"`
+	// Replicas of the cluster's streams and buckets; 0 picks 1 for an
+	// embedded server and 3 for a cluster of three or more servers.
+	Replicas int `koanf:"replicas"`
 }
 
 // Default returns the built-in configuration: the one a run with no file,
@@ -130,7 +144,7 @@ func Default() *Config {
 		},
 		Data:    DataConfig{Dir: "./data", StepRetention: 30 * 24 * time.Hour, ScreenshotRetention: 7 * 24 * time.Hour},
 		Log:     LogConfig{Level: "info", Format: "text"},
-		Cluster: ClusterConfig{NATSURL: ""},
+		Cluster: ClusterConfig{AckWait: 30 * time.Second, DeviceTTL: 15 * time.Second},
 		Devices: defaultDevices(),
 		Cache:   defaultCache(),
 		VGPU:    defaultVGPU(),
@@ -157,7 +171,8 @@ var restartKeys = []string{
 	"plugins.process",
 	"plugins.debounce",
 	"log.format",
-	"cluster.nats_url",
+	"cluster", // the cluster connection is made once at start
+	"api.auth.registration_secret",
 }
 
 // needsRestart reports whether key is, or lies under, a restart key.

@@ -17,6 +17,10 @@ type AuthConfig struct {
 	// TokenTTL is the lifetime of tokens the server issues (device
 	// registration) and the default of `cloudphone token create`.
 	TokenTTL time.Duration `koanf:"token_ttl"`
+	// RegistrationSecret, when set, lets a device agent register with it
+	// (POST /api/v1/devices/register) instead of an operator credential.
+	// Prefer CLOUDPHONE_API__AUTH__REGISTRATION_SECRET to the file.
+	RegistrationSecret string `koanf:"registration_secret"`
 }
 
 // TelemetryConfig is the telemetry section.
@@ -34,6 +38,9 @@ func (s *TLSConfig) validate(v *checker) {
 
 func (s *AuthConfig) validate(v *checker) {
 	v.durationBetween("api.auth.token_ttl", s.TokenTTL, time.Second, 10*365*24*time.Hour)
+	if n := len(s.RegistrationSecret); n > 0 && n < 16 {
+		v.add("api.auth.registration_secret", "must be empty or at least 16 characters, got %d", n)
+	}
 }
 
 func (s *TelemetryConfig) validate(v *checker) {

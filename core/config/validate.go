@@ -150,6 +150,15 @@ func (s *LogConfig) validate(v *checker) {
 }
 
 func (s *ClusterConfig) validate(v *checker) {
+	if s.NodeID != "" && !pluginName.MatchString(s.NodeID) {
+		v.add("cluster.node_id", "must be letters, digits, - and _, got %q", s.NodeID)
+	}
+	if s.Listen != "" {
+		v.hostPort("cluster.listen", s.Listen)
+	}
+	v.durationBetween("cluster.ack_wait", s.AckWait, time.Second, time.Hour)
+	v.durationBetween("cluster.device_ttl", s.DeviceTTL, time.Second, time.Hour)
+	v.between("cluster.replicas", s.Replicas, 0, 5)
 	if s.NATSURL == "" {
 		return
 	}

@@ -40,7 +40,7 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 	go st.RunRetention(n.bg, time.Hour)
 
 	au, err := auth.New(auth.Options{DataDir: cfg.Data.Dir, Disabled: cfg.API.Auth.Disabled, TokenTTL: cfg.API.Auth.TokenTTL,
-		APIKeys: auth.NewStoreBackend(st), Audit: auth.NewStoreBackend(st), Logger: log})
+		APIKeys: auth.NewStoreBackend(st), Audit: auth.NewStoreBackend(st), RegistrationSecret: cfg.API.Auth.RegistrationSecret, Logger: log})
 	if err != nil {
 		return err
 	}
