@@ -80,8 +80,8 @@ type Node struct {
 	closers  []func(context.Context) error
 	stopping context.CancelFunc
 	// bg lives until Close: background work (retention, ring recovery).
-	bg context.Context
-	level    *slog.LevelVar
+	bg    context.Context
+	level *slog.LevelVar
 	// readyState is what /readyz reports.
 	readyState readiness
 	devstream  *devstream.Hub
