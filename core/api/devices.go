@@ -116,10 +116,11 @@ var sha256Hex = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // screenshot serves a stored step screenshot by its sha256.
 func (s *Server) screenshot(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.withCaller(w, r); !ok {
+	p, ok := s.withCaller(w, r)
+	if !ok {
 		return
 	}
-	s.servePNG(w, r, r.PathValue("sha256"))
+	s.servePNG(w, r, scope(p), r.PathValue("sha256"))
 }
 
 // stepScreenshot serves the screenshot of step n of a task.
@@ -135,19 +136,20 @@ func (s *Server) stepScreenshot(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, st := range steps {
 		if st.Step == n && st.ScreenshotSHA256 != "" {
-			s.servePNG(w, r, st.ScreenshotSHA256)
+			s.servePNG(w, r, "", st.ScreenshotSHA256) // steps() checked the tenant
 			return
 		}
 	}
 	WriteError(w, http.StatusNotFound, "not_found", fmt.Sprintf("task %s has no screenshot for step %d", r.PathValue("id"), n))
 }
 
-func (s *Server) servePNG(w http.ResponseWriter, r *http.Request, sha string) {
+// servePNG serves a stored screenshot to a caller of tenant ("" for any).
+func (s *Server) servePNG(w http.ResponseWriter, r *http.Request, tenant, sha string) {
 	if !sha256Hex.MatchString(sha) {
 		WriteError(w, http.StatusBadRequest, "invalid_request", "a screenshot is named by its sha256 in lowercase hex (64 characters)")
 		return
 	}
-	png, err := s.Tasks.Screenshot(r.Context(), sha)
+	png, err := s.Tasks.TenantScreenshot(r.Context(), tenant, sha)
 	if err != nil {
 		if errors.Is(err, tasks.ErrNotFound) {
 			WriteError(w, http.StatusNotFound, "not_found", "screenshot "+sha+" not found")

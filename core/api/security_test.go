@@ -426,6 +426,34 @@ func TestSecurityTenantIsolation(t *testing.T) {
 	if resp, b := e.do(t, "GET", "/api/v1/tasks/"+e.taskB, admin, ""); resp.StatusCode != http.StatusOK {
 		t.Errorf("admin reads tenant b's task: %d %s", resp.StatusCode, b)
 	}
+	// A screenshot read by its hash: only tenants whose tasks took it.
+	shot := func(task string, v uint8) string {
+		var buf bytes.Buffer
+		img := image.NewGray(image.Rect(0, 0, 3, 3))
+		img.Set(0, 0, color.Gray{Y: v})
+		if err := png.Encode(&buf, img); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := e.store.AppendEvent(context.Background(), store.Event{TaskID: task, Kind: store.KindStep, Step: 1,
+			Time: time.Now(), Body: json.RawMessage(`{}`), Screenshot: buf.Bytes()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ev.ScreenshotSHA256
+	}
+	shotA, shotB := shot(e.taskA, 10), shot(e.taskB, 20)
+	for _, c := range []struct {
+		who, token, sha string
+		want            int
+	}{
+		{"tenant a, a's screenshot", opA, shotA, http.StatusOK},
+		{"tenant a, b's screenshot", opA, shotB, http.StatusNotFound},
+		{"admin, b's screenshot", admin, shotB, http.StatusOK},
+	} {
+		if resp, b := e.do(t, "GET", "/api/v1/screenshots/"+c.sha, c.token, ""); resp.StatusCode != c.want {
+			t.Errorf("%s by hash: %d %s, want %d", c.who, resp.StatusCode, b, c.want)
+		}
+	}
 }
 
 // TestSecurityRefusedTokens: expired, wrongly signed, alg-none,

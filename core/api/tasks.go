@@ -22,7 +22,7 @@ type TaskService interface {
 	Cancel(ctx context.Context, tenant, id string) (tasks.Task, error)
 	Confirm(ctx context.Context, tenant, id string, approve bool) (tasks.Task, error)
 	Resume(ctx context.Context, tenant, id string) (tasks.Task, error)
-	Screenshot(ctx context.Context, sha256 string) ([]byte, error)
+	TenantScreenshot(ctx context.Context, tenant, sha256 string) ([]byte, error)
 }
 
 // RunRequest is the body of POST /api/v1/run.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -205,4 +206,26 @@ func (s *Store) Screenshot(ctx context.Context, sha string) ([]byte, error) {
 // shotAge is how long ago a screenshot file was last written or kept again.
 func shotAge(info fs.FileInfo, now time.Time) time.Duration {
 	return now.Sub(info.ModTime())
+}
+
+// ScreenshotVisible reports whether a step of one of tenant's tasks
+// references the screenshot sha ("" tenant: any task's). A screenshot is
+// served by hash only to a tenant one of whose tasks took it.
+func (s *Store) ScreenshotVisible(ctx context.Context, sha, tenant string) (bool, error) {
+	if !validHash(sha) {
+		return false, fmt.Errorf("screenshot %q: %w: not a sha256 hex digest", sha, ErrInvalid)
+	}
+	if s.isClosed() {
+		return false, fmt.Errorf("screenshot %s: %w", sha, ErrClosed)
+	}
+	var one int
+	err := s.rdb.QueryRowContext(ctx, `SELECT 1 FROM events e JOIN tasks t ON t.id = e.task_id
+		WHERE e.screenshot = ? AND (? = '' OR t.tenant = ?) LIMIT 1`, sha, tenant, tenant).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("screenshot %s: %w", sha, err)
+	}
+	return true, nil
 }

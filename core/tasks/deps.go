@@ -18,6 +18,7 @@ type Store interface {
 	Events(ctx context.Context, taskID string, after, limit int) ([]store.Event, error)
 	LastSeq(ctx context.Context, taskID string) (int, error)
 	Screenshot(ctx context.Context, sha string) ([]byte, error)
+	ScreenshotVisible(ctx context.Context, sha, tenant string) (bool, error)
 	Recover(ctx context.Context, nodeID string) (store.Recovery, error)
 }
 

@@ -280,6 +280,25 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Task, string, error) {
 
 // Screenshot returns a kept screenshot PNG.
 func (s *Service) Screenshot(ctx context.Context, sha string) ([]byte, error) {
+	return s.TenantScreenshot(ctx, "", sha)
+}
+
+// TenantScreenshot is Screenshot for a caller of tenant ("" for an admin):
+// a screenshot none of the tenant's tasks took is ErrNotFound, as if it
+// did not exist, so hashes do not leak across tenants.
+func (s *Service) TenantScreenshot(ctx context.Context, tenant, sha string) ([]byte, error) {
+	if tenant != "" {
+		ok, err := s.store.ScreenshotVisible(ctx, sha, tenant)
+		if errors.Is(err, store.ErrInvalid) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, fmt.Errorf("screenshot %s: %w", sha, ErrNotFound)
+		}
+	}
 	b, err := s.store.Screenshot(ctx, sha)
 	if errors.Is(err, store.ErrInvalid) {
 		err = fmt.Errorf("%w: %w", ErrInvalid, err)
