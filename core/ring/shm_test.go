@@ -80,7 +80,10 @@ func TestConsumerKilled(t *testing.T) {
 		t.Run(fmt.Sprintf("requeue=%v", requeue), func(t *testing.T) {
 			path := shmPath(t)
 			r, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 64, Wait: WaitAdaptive,
-				Requeue: requeue, HeartbeatInterval: 10 * time.Millisecond, Logger: quiet})
+				Requeue: requeue, HeartbeatInterval: 10 * time.Millisecond,
+				// The kill is seen by the pid check; a long timeout keeps a
+				// consumer starved by a loaded machine from being declared lost.
+				HeartbeatTimeout: 10 * time.Second, Logger: quiet})
 			if err != nil {
 				t.Fatal(err)
 			}
