@@ -94,7 +94,15 @@ bench: deps build
 	  $(GO) test -run 'TestThousandPhones' -v -count 1 ./plugins/device-sim/fleet/ && \
 	  $(GO) test -run '^$$' -bench . -benchtime 1s ./core/pool/ && \
 	  $(BIN)/cloudphone bench agent --parallel 1 && \
-	  $(BIN)/cloudphone bench agent --phones 1000 --parallel 1000 ; \
+	  $(BIN)/cloudphone bench agent --phones 1000 --parallel 1000 && \
+	  $(GO) test -run '^$$' -bench . -benchtime 1s ./core/ring/ && \
+	  $(BIN)/cloudphone bench sched && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkDispatch' -benchtime 2s ./core/sched/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkGatewayOverhead' -benchtime 3000x ./core/vgpu/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 10000x ./core/store/ && \
+	  $(GO) test -run '^$$' -bench . ./core/auth/ && \
+	  $(GO) test -run '^$$' -bench 'BenchmarkAPI' -benchtime 10000x ./core/node/ && \
+	  $(GO) test -run '^$$' -bench . -benchtime 20x ./core/cluster/ ; \
 	} 2>&1 | tee $(BIN)/bench.txt
 
 proto: check-go
