@@ -56,7 +56,7 @@ backends as hot-swappable plugins.`,
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config", "", "config file (YAML); see configs/cloudphone.yaml")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "text", "log format on stderr: text or json")
-	root.AddCommand(newServeCmd(g), newPluginsCmd(g), newRunCmd(g), newSimCmd(g), newBenchCmd(g), newDevicesCmd(g), newTokenCmd(g))
+	root.AddCommand(newServeCmd(g), newPluginsCmd(g), newRunCmd(g), newSimCmd(g), newBenchCmd(g), newDevicesCmd(g), newTokenCmd(g), newClusterCmd(g))
 	return root
 }
 

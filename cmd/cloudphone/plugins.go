@@ -51,6 +51,7 @@ rejected has a row of its own with state "rejected" and the reason.`,
 	cmd.Flags().StringVar(&server, "server", "", "server URL, e.g. http://127.0.0.1:8080")
 	cmd.Flags().StringVar(&token, "token", "", "bearer token for the server (default $CLOUDPHONE_TOKEN)")
 	addNodeFlags(cmd)
+	cmd.AddCommand(newPluginsPushCmd(g))
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/cluster"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pool"
 )
@@ -43,6 +44,13 @@ type Server struct {
 	Tasks TaskService
 	// Slices serves GET /api/v1/slices: any JSON-encodable status.
 	Slices func() any
+	// Cluster serves GET /api/v1/cluster: the cluster's status
+	// (cluster.Status); nil answers 503.
+	Cluster func(ctx context.Context) (any, error)
+	// PushPlugin serves POST /api/v1/plugins: stores the plugin file at
+	// path under name in the cluster (cluster.Node.PushPlugin); nil
+	// answers 503.
+	PushPlugin func(ctx context.Context, name, path string) (cluster.PluginObject, error)
 	// Auth wraps every route (core/auth's middleware): it authenticates,
 	// authorizes by route, and puts the Principal in the context. Nil
 	// serves every request as an admin of tenant "default" (auth off).
@@ -95,6 +103,8 @@ func (s *Server) routes() []route {
 		{"GET /api/v1/devices/{id}/screenshot", s.deviceScreenshot},
 		{"GET /api/v1/backends", s.listBackends},
 		{"GET /api/v1/slices", s.listSlices},
+		{"GET /api/v1/cluster", s.clusterStatus},
+		{"POST /api/v1/plugins", s.pushPlugin},
 		{"POST /api/v1/run", s.run},
 		{"GET /api/v1/tasks", s.listTasks},
 		{"GET /api/v1/tasks/{id}", s.getTask},

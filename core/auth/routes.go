@@ -73,6 +73,9 @@ var defaultRoutes = []Route{
 	{Pattern: "GET /api/v1/plugins/{name}/history", Action: ActPluginsRead},
 	{Pattern: "POST /api/v1/plugins/{name}/{op}", Action: ActPluginsManage},
 	{Pattern: "GET /api/v1/slices", Action: ActSlicesRead},
+	// Cluster (issue 9): status for viewers, pushing a plugin for admins.
+	{Pattern: "GET /api/v1/cluster", Action: ActSlicesRead},
+	{Pattern: "POST /api/v1/plugins", Action: ActPluginsManage},
 
 	// The API itself and the caller.
 	{Pattern: "GET /api/v1/openapi.json", Action: ActAPIRead},

@@ -17,6 +17,7 @@ import (
 	"github.com/openautoglm/cloudphone/core/api/devstream"
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/cache"
+	"github.com/openautoglm/cloudphone/core/cluster"
 	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/metrics"
 	"github.com/openautoglm/cloudphone/core/pluginhost"
@@ -70,6 +71,12 @@ type Node struct {
 	Sched *sched.Scheduler
 	// Metrics is the Prometheus registry served at /metrics.
 	Metrics *metrics.Metrics
+	// Cluster is the node's membership in the cluster (core/cluster),
+	// joined by Start on a server node.
+	Cluster *cluster.Node
+
+	clusterTasks *clusterTasks
+	obs          *eventObserver
 
 	models   *cache.Models
 	log      *slog.Logger

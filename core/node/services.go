@@ -74,8 +74,11 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 		n.closers = append(n.closers, tr.Shutdown)
 		obs = telemetry.Chain(tr, n.Metrics)
 	}
+	// In embedded cluster mode the task lifecycle is also published as
+	// cluster events (set once the node joined, see startCluster).
+	n.obs = &eventObserver{Observer: obs}
 	svc, err := tasks.New(tasks.Options{Store: st, Planners: n.Host, Models: models, Screenshots: true,
-		Observer: obs, Logger: log})
+		Observer: n.obs, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -125,6 +128,9 @@ func (n *Node) startServices(ctx context.Context) error {
 	// The scheduler stops dispatching before the task service closes.
 	n.closers = append(n.closers, func(context.Context) error { cancel(); <-done; <-hubDone; return nil })
 	if err := n.Tasks.Start(ctx, n.Sched); err != nil {
+		return err
+	}
+	if err := n.startCluster(ctx, n.Config()); err != nil {
 		return err
 	}
 	n.readyState.started.Store(true)
