@@ -51,9 +51,7 @@ tasks not yet completed (queue_depth) and the JetStream leader.`,
 				st.Nodes = []cluster.NodeStatus{}
 			}
 			if asJSON {
-				enc := json.NewEncoder(os.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(st)
+				return printClusterJSON(os.Stdout, st)
 			}
 			printClusterStatus(os.Stdout, st)
 			return nil
@@ -77,6 +75,25 @@ func serverURL(g *globals, cmd *cobra.Command, server string) (string, error) {
 		return "", err
 	}
 	return "http://" + cfg.API.Listen, nil
+}
+
+// printClusterJSON prints st as cluster.Status encodes it, with leader
+// present even while none is elected ("").
+func printClusterJSON(w io.Writer, st cluster.Status) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return err
+	}
+	if _, ok := m["leader"]; !ok {
+		m["leader"] = ""
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(m)
 }
 
 func printClusterStatus(w io.Writer, st cluster.Status) {
@@ -137,6 +154,9 @@ func pushPlugin(ctx context.Context, base, token, path, name string) (cluster.Pl
 	}
 	sum := sha256.Sum256(b)
 	q := url.Values{"name": {name}, "sha256": {hex.EncodeToString(sum[:])}}
+	if st, err := os.Stat(path); err == nil && st.Mode().Perm()&0o111 != 0 {
+		q.Set("executable", "true")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
 	c := &remote{base: strings.TrimRight(base, "/"), token: token, hc: http.DefaultClient}

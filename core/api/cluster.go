@@ -34,10 +34,11 @@ func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, st)
 }
 
-// pushPlugin serves POST /api/v1/plugins?name=NAME[&sha256=HEX]: the raw
-// body is a plugin file, stored in the cluster's object store with its
-// sha256 for every node to fetch, verify and hot-swap. With sha256 given
-// the upload must have it.
+// pushPlugin serves POST /api/v1/plugins?name=NAME[&sha256=HEX]
+// [&executable=true]: the raw body is a plugin file, stored in the
+// cluster's object store with its sha256 for every node to fetch, verify
+// and hot-swap (executable: written with mode 0755, for process plugins).
+// With sha256 given the upload must have it.
 func (s *Server) pushPlugin(w http.ResponseWriter, r *http.Request) {
 	if s.PushPlugin == nil {
 		WriteError(w, http.StatusServiceUnavailable, "unavailable", "this server is not a cluster node")
@@ -82,6 +83,12 @@ func (s *Server) pushPlugin(w http.ResponseWriter, r *http.Request) {
 	if got := hex.EncodeToString(h.Sum(nil)); want != "" && got != want {
 		WriteError(w, http.StatusBadRequest, "invalid_request", fmt.Sprintf("upload has sha256 %s, expected %s", got, want))
 		return
+	}
+	if q.Get("executable") == "true" {
+		if err := f.Chmod(0o755); err != nil {
+			s.writeErr(w, r, fmt.Errorf("plugin upload: %w", err))
+			return
+		}
 	}
 	if err := f.Close(); err != nil {
 		s.writeErr(w, r, fmt.Errorf("plugin upload: %w", err))

@@ -61,6 +61,10 @@ func (s *Server) taskEvents(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	fmt.Fprintf(w, ": task %s\n\n", id)
 	fl.Flush()
+	if rt, ok := s.Tasks.(RemoteTaskEvents); ok && rt.Remote(r.Context(), id) {
+		s.remoteEvents(w, fl, r.Context(), rt, id, uint64(after))
+		return
+	}
 
 	sub := s.Tasks.Subscribe(id)
 	defer sub.Close()

@@ -13,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/openautoglm/cloudphone/core/agent"
+	"github.com/openautoglm/cloudphone/core/api"
 	"github.com/openautoglm/cloudphone/core/cluster"
 	"github.com/openautoglm/cloudphone/core/config"
 	"github.com/openautoglm/cloudphone/core/pool"
@@ -97,6 +99,8 @@ func (n *Node) pluginSynced(ps cluster.PluginSync) {
 	}
 	n.log.Info("cluster plugin synced", "plugin", ps.Name, "sha256", ps.SHA256, "path", ps.Path, "removed", ps.Removed)
 }
+
+var _ api.RemoteTaskEvents = (*clusterTasks)(nil)
 
 // clusterTasks is the API's task service in queue mode: submissions go to
 // the cluster queue, tasks this node does not hold are read from the
@@ -313,5 +317,54 @@ func (o *eventObserver) TaskEnded(id, state, reason, message string) {
 	o.publish(id, state, map[string]string{"reason": reason, "message": message})
 	if lc, ok := o.Observer.(lifecycle); ok {
 		lc.TaskEnded(id, state, reason, message)
+	}
+}
+
+// Remote says whether task id is one this node does not hold but the
+// cluster knows (api.RemoteTaskEvents).
+func (c *clusterTasks) Remote(ctx context.Context, id string) bool {
+	if _, err := c.Service.Get(ctx, "", id); !errors.Is(err, tasks.ErrNotFound) {
+		return false
+	}
+	_, err := c.kv.Get(ctx, id)
+	return err == nil
+}
+
+// StreamRemote streams the cluster's events of a task another node runs
+// (queued, started, succeeded or failed), as task events with the
+// stream's sequence; the final one is a "finished" event with the state.
+func (c *clusterTasks) StreamRemote(ctx context.Context, id string, after uint64, emit func(tasks.Event) error) error {
+	es, err := c.cn.Events(ctx, cluster.KindTask, id, after)
+	if err != nil {
+		return fmt.Errorf("events of task %s: %w", id, err)
+	}
+	defer es.Close()
+	for {
+		ev, err := es.Next(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("events of task %s: %w", id, err)
+		}
+		te := tasks.Event{Event: agent.Event{TaskID: id, Seq: int(ev.Seq), Kind: ev.Type, Time: ev.Time,
+			Message: "node " + ev.Node}}
+		final := ev.Type == cluster.StateSucceeded || ev.Type == cluster.StateFailed
+		if final {
+			te.Kind, te.State = agent.EventFinished, tasks.StateSucceeded
+			if ev.Type == cluster.StateFailed {
+				te.State = tasks.StateFailed
+				var comp cluster.Completion
+				if json.Unmarshal(ev.Data, &comp) == nil {
+					te.Error = comp.Error
+				}
+			}
+		}
+		if err := emit(te); err != nil {
+			return err
+		}
+		if final {
+			return nil
+		}
 	}
 }
