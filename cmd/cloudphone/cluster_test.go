@@ -357,6 +357,10 @@ func TestClusterFailover(t *testing.T) {
 	if len(done) != total {
 		t.Errorf("%d completion records for %d tasks", len(done), total)
 	}
+	// The kill came while the node ran tasks: they were taken over.
+	if takenOver == 0 {
+		t.Errorf("no task was redelivered after the kill")
+	}
 	t.Logf("%d tasks completed exactly once, %d of them redelivered after the kill", total, takenOver)
 }
 
