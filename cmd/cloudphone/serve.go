@@ -35,7 +35,12 @@ left running are marked interrupted), and serves the HTTP API (docs/api.md):
 POST /api/v1/run, GET /api/v1/tasks/{id}/events (SSE), devices, plugins,
 slices, /healthz, /readyz, /metrics. Every API route but the health probes
 needs a token (cloudphone token create). On SIGINT/SIGTERM it stops
-gracefully: running tasks end as interrupted (reason server_stopped).`,
+gracefully: running tasks end as interrupted (reason server_stopped).
+
+It also joins a cluster (docs/cluster.md): an embedded NATS JetStream
+server under the data directory by default, where tasks still run
+in-process; with cluster.nats_url set, submitted tasks go through the
+cluster's task queue and run on any node with a phone that fits.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return serve(cmd.Context(), g, cmd)
