@@ -343,7 +343,7 @@ func TestClusterFailover(t *testing.T) {
 		}
 	}
 	// A task's event stream works on a node that did not run it: the
-	// cluster's events, ending with the final one.
+	// cluster's events, its steps among them, ending with the final one.
 	for _, id := range ids[:3] {
 		reader := survivors[0]
 		if done[id].Node == reader.id {
@@ -352,6 +352,19 @@ func TestClusterFailover(t *testing.T) {
 		evs := followSSE(t, reader.url, reader.token, id)
 		if len(evs) == 0 || evs[len(evs)-1].Kind != agent.EventFinished || evs[len(evs)-1].State != tasks.StateSucceeded {
 			t.Errorf("events of %s (run on %s) read on %s: %+v", id, done[id].Node, reader.id, evs)
+		}
+		// The running node's steps come through too, before the end.
+		steps := 0
+		for _, ev := range evs {
+			if ev.Kind == agent.EventStep {
+				steps++
+				if ev.Step < 1 || ev.Action == nil && ev.Message == "" {
+					t.Errorf("step event of %s read on %s without its step: %+v", id, reader.id, ev)
+				}
+			}
+		}
+		if steps == 0 {
+			t.Errorf("no step events of %s (run on %s) read on %s: %+v", id, done[id].Node, reader.id, evs)
 		}
 	}
 	if len(done) != total {

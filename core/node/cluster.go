@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,9 +54,9 @@ func (n *Node) startCluster(ctx context.Context, cfg *config.Config) error {
 		}
 		n.API.Tasks = ct
 		n.API.Devices = clusterDevices{Pool: n.Pool, cn: cn}
-	} else {
-		n.obs.set(cn)
 	}
+	n.obs.set(cn, !ct.queue)
+	ct.flush = n.obs.flush
 	n.API.Cluster = func(ctx context.Context) (any, error) { return cn.Status(ctx) }
 	n.API.PushPlugin = cn.PushPlugin
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -83,7 +84,7 @@ func (n *Node) startCluster(ctx context.Context, cfg *config.Config) error {
 	n.closers = append(n.closers, func(context.Context) error {
 		cancel()
 		<-done
-		n.obs.set(nil)
+		n.obs.set(nil, false)
 		return cn.Close()
 	})
 	n.log.Info("cluster joined", "node", cn.ID(), "nats", cc.NATSURL, "queue", ct.queue)
@@ -111,6 +112,9 @@ type clusterTasks struct {
 	queue bool
 	kv    jetstream.KeyValue
 	log   *slog.Logger
+	// flush waits until the task events queued for the cluster are
+	// published, so a task's steps precede its final event there.
+	flush func()
 }
 
 func (c *clusterTasks) openSnapshots(ctx context.Context) error {
@@ -233,6 +237,9 @@ func (c *clusterTasks) handle(ctx context.Context, ct cluster.Task) error {
 	if err != nil {
 		return fmt.Errorf("task %s: %w", t.ID, err)
 	}
+	if c.flush != nil {
+		c.flush()
+	}
 	c.put(ctx, final)
 	if final.State != tasks.StateSucceeded {
 		return fmt.Errorf("task %s %s: %s %s", t.ID, final.State, final.Reason, final.Message)
@@ -270,40 +277,108 @@ func (d clusterDevices) Devices() []pool.DeviceStatus {
 	return out
 }
 
-// eventObserver publishes the lifecycle of in-process tasks as cluster
-// task events (embedded mode), so any reader of the cluster's events sees
-// them; it passes everything on to the node's own observer.
+// eventObserver publishes in-process tasks' agent events (steps, pauses,
+// retries) as cluster task events, so any node can stream any task's steps,
+// and, in embedded mode, their lifecycle too (in queue mode the cluster's
+// task runner publishes queued, started and the final state). Events go out
+// in order through one publisher goroutine, off the task's own goroutine.
+// It passes everything on to the node's own observer.
 type eventObserver struct {
 	tasks.Observer
-	mu sync.RWMutex
-	cn *cluster.Node
+	mu        sync.RWMutex
+	cn        *cluster.Node
+	lifecycle bool
+	q         chan queuedEvent
+	done      chan struct{}
 }
 
-func (o *eventObserver) set(cn *cluster.Node) {
+type queuedEvent struct {
+	ev cluster.Event
+	// flushed, when set, is closed once everything queued before it is
+	// published (ev is not published).
+	flushed chan struct{}
+}
+
+// agentEventPrefix marks cluster task events that carry an agent.Event.
+const agentEventPrefix = "agent."
+
+// set starts publishing to cn (lifecycle: also started/ended); set(nil)
+// stops, after publishing what is queued.
+func (o *eventObserver) set(cn *cluster.Node, lifecycle bool) {
 	o.mu.Lock()
-	o.cn = cn
+	q, done := o.q, o.done
+	o.cn, o.lifecycle, o.q, o.done = cn, lifecycle, nil, nil
+	if cn != nil {
+		o.q, o.done = make(chan queuedEvent, 4096), make(chan struct{})
+		go o.publisher(cn, o.q, o.done)
+	}
 	o.mu.Unlock()
+	if q != nil {
+		close(q)
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+		}
+	}
+}
+
+func (o *eventObserver) publisher(cn *cluster.Node, q chan queuedEvent, done chan struct{}) {
+	defer close(done)
+	for qe := range q {
+		if qe.flushed != nil {
+			close(qe.flushed)
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = cn.Publish(ctx, qe.ev)
+		cancel()
+	}
+}
+
+// enqueue queues ev for publishing (lifecycle events only when asked).
+func (o *eventObserver) enqueue(id, typ string, body []byte, lifecycle bool) {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	if o.cn == nil || (lifecycle && !o.lifecycle) {
+		return
+	}
+	o.q <- queuedEvent{ev: cluster.Event{Kind: cluster.KindTask, ID: id, Type: typ, Node: o.cn.ID(), Time: time.Now().UTC(), Data: body}}
+}
+
+// flush waits (a while) until every event queued so far is published.
+func (o *eventObserver) flush() {
+	ch := make(chan struct{})
+	o.mu.RLock()
+	if o.cn == nil {
+		o.mu.RUnlock()
+		return
+	}
+	o.q <- queuedEvent{flushed: ch}
+	o.mu.RUnlock()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+	}
+}
+
+func (o *eventObserver) publish(id, typ string, data map[string]string) {
+	body, _ := json.Marshal(data)
+	o.enqueue(id, typ, body, true)
+}
+
+// ObserveEvent publishes an agent event of a task running here.
+func (o *eventObserver) ObserveEvent(ev agent.Event) {
+	if ev.Kind != agent.EventFinished {
+		if body, err := json.Marshal(ev); err == nil {
+			o.enqueue(ev.TaskID, agentEventPrefix+ev.Kind, body, false)
+		}
+	}
+	o.Observer.ObserveEvent(ev)
 }
 
 type lifecycle interface {
 	TaskStarted(id, tenant, device, planner string)
 	TaskEnded(id, state, reason, message string)
-}
-
-func (o *eventObserver) publish(id, typ string, data map[string]string) {
-	o.mu.RLock()
-	cn := o.cn
-	o.mu.RUnlock()
-	if cn == nil {
-		return
-	}
-	body, _ := json.Marshal(data)
-	ev := cluster.Event{Kind: cluster.KindTask, ID: id, Type: typ, Node: cn.ID(), Time: time.Now().UTC(), Data: body}
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = cn.Publish(ctx, ev)
-	}()
 }
 
 func (o *eventObserver) TaskStarted(id, tenant, device, planner string) {
@@ -346,6 +421,17 @@ func (c *clusterTasks) StreamRemote(ctx context.Context, id string, after uint64
 				return ctx.Err()
 			}
 			return fmt.Errorf("events of task %s: %w", id, err)
+		}
+		if kind, ok := strings.CutPrefix(ev.Type, agentEventPrefix); ok {
+			var ae agent.Event
+			if json.Unmarshal(ev.Data, &ae) != nil {
+				continue
+			}
+			ae.TaskID, ae.Seq, ae.Kind = id, int(ev.Seq), kind
+			if err := emit(tasks.Event{Event: ae}); err != nil {
+				return err
+			}
+			continue
 		}
 		te := tasks.Event{Event: agent.Event{TaskID: id, Seq: int(ev.Seq), Kind: ev.Type, Time: ev.Time,
 			Message: "node " + ev.Node}}
