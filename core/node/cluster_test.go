@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/cluster"
 	"github.com/openautoglm/cloudphone/core/tasks"
@@ -68,12 +70,19 @@ func TestEmbeddedCluster(t *testing.T) {
 		if ev.Type == string(tasks.StateSucceeded) {
 			break
 		}
-		if ev.Type != "started" {
+		if ev.Type != "started" && !strings.HasPrefix(ev.Type, agentEventPrefix) {
 			t.Fatalf("events of %s: %v", task.ID, types)
 		}
 	}
-	if len(types) != 2 || types[0] != "started" {
-		t.Errorf("events of %s: %v, want started, succeeded", task.ID, types)
+	// started, the agent's steps in order, succeeded.
+	steps := 0
+	for _, typ := range types[1 : len(types)-1] {
+		if typ == agentEventPrefix+agent.EventStep {
+			steps++
+		}
+	}
+	if types[0] != "started" || steps == 0 {
+		t.Errorf("events of %s: %v, want started, agent.step…, succeeded", task.ID, types)
 	}
 	st, err = n.Cluster.Status(ctx)
 	if err != nil {
