@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,29 +17,13 @@ import (
 
 	"github.com/openautoglm/cloudphone/core/agent"
 	"github.com/openautoglm/cloudphone/core/auth"
+	"github.com/openautoglm/cloudphone/core/node/nodetest"
 	"github.com/openautoglm/cloudphone/core/tasks"
-	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
 
 // serverPlugins fills a plugin directory with simulated phones and the
 // offline planner.
-func serverPlugins(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	for src, name := range map[string]string{
-		pluginbuild.GoBinary(t, "../../plugins/device-sim", ""):           "device-sim",
-		pluginbuild.BuildWasm(t, "../../wasm-modules/planner-intent", ""): "planner-intent.wasm",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
+func serverPlugins(t *testing.T) string { return nodetest.PluginDir(t) }
 
 // startServer runs a server node on 127.0.0.1:0 over plugins and data and
 // returns it with its base URL; stop ends it (also at cleanup).
@@ -56,14 +39,7 @@ func startServer(t testing.TB, plugins, data string, apiExtra string) (n *Node, 
 // tail is appended at the top level.
 func writeConfig(t testing.TB, path, plugins, data, apiExtra, tail string) {
 	t.Helper()
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 2, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n%s",
-		apiExtra, plugins, data, tail)
-	if err := os.WriteFile(path+".tmp", []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(path+".tmp", path); err != nil {
-		t.Fatal(err)
-	}
+	nodetest.WriteConfig(t, path, nodetest.Config{Plugins: plugins, Data: data, API: apiExtra, Tail: tail})
 }
 
 // startNode runs a server node over the config file cfgPath.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,9 +15,9 @@ import (
 
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/node"
+	"github.com/openautoglm/cloudphone/core/node/nodetest"
 	"github.com/openautoglm/cloudphone/core/tasks"
 	"github.com/openautoglm/cloudphone/core/telemetry"
-	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
 )
 
 // TestServerTracesTasks: a server node with telemetry.otlp_endpoint runs a
@@ -30,25 +29,9 @@ func TestServerTracesTasks(t *testing.T) {
 		t.Skip("builds plugins and runs a server")
 	}
 	rc := startReceiver(t)
-	plugins := t.TempDir()
-	for src, name := range map[string]string{
-		pluginbuild.GoBinary(t, "../../plugins/device-sim", ""):           "device-sim",
-		pluginbuild.BuildWasm(t, "../../wasm-modules/planner-intent", ""): "planner-intent.wasm",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(plugins, name), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg := filepath.Join(t.TempDir(), "cloudphone.yaml")
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\nplugins:\n  dir: %q\n  config:\n    device-sim: {count: 1, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\ntelemetry:\n  otlp_endpoint: %q\n",
-		plugins, t.TempDir(), rc.url)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	nodetest.WriteConfig(t, cfg, nodetest.Config{Plugins: nodetest.PluginDir(t), Data: t.TempDir(), Phones: 1,
+		Tail: fmt.Sprintf("telemetry:\n  otlp_endpoint: %q\n", rc.url)})
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -19,7 +19,7 @@ import (
 
 	"github.com/openautoglm/cloudphone/core/auth"
 	"github.com/openautoglm/cloudphone/core/node"
-	"github.com/openautoglm/cloudphone/sdk/plugintest/pluginbuild"
+	"github.com/openautoglm/cloudphone/core/node/nodetest"
 )
 
 var updateScreenshot = flag.Bool("update-screenshot", false, "write the browser test's screenshot to docs/console.png")
@@ -45,25 +45,8 @@ func chromiumPath(t *testing.T) string {
 // and /metrics), and returns it and its URL.
 func startNode(t *testing.T, apiExtra string) (*node.Node, string) {
 	t.Helper()
-	plugins := t.TempDir()
-	for src, name := range map[string]string{
-		pluginbuild.GoBinary(t, "../../../plugins/device-sim", ""):           "device-sim",
-		pluginbuild.BuildWasm(t, "../../../wasm-modules/planner-intent", ""): "planner-intent.wasm",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(plugins, name), b, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cfg := filepath.Join(t.TempDir(), "cloudphone.yaml")
-	body := fmt.Sprintf("api:\n  listen: 127.0.0.1:0\n%splugins:\n  dir: %q\n  config:\n    device-sim: {count: 3, listen: \"127.0.0.1:0\"}\ndata:\n  dir: %q\ndevices:\n  backends:\n    device-sim: {enabled: true}\n",
-		apiExtra, plugins, t.TempDir())
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	nodetest.WriteConfig(t, cfg, nodetest.Config{Plugins: nodetest.PluginDir(t), Data: t.TempDir(), Phones: 3, API: apiExtra})
 	ctx, cancel := context.WithCancel(context.Background())
 	n, err := node.New(ctx, node.Options{ConfigFile: cfg, Env: []string{}, Server: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
