@@ -266,6 +266,8 @@ func printEvent(w io.Writer, e agent.Event, asJSON bool) {
 		fmt.Fprintf(w, "         retry: %s\n", e.Error)
 	case agent.EventPaused:
 		fmt.Fprintf(w, "         paused: %s\n", e.Message)
+	case agent.EventDegraded:
+		fmt.Fprintf(w, "         degraded: %s\n", e.Message)
 	case agent.EventFinished:
 		r := e.Result
 		fmt.Fprintf(w, "%s after %d steps in %s: %s\n", r.Status, r.Steps, r.Elapsed.Round(time.Millisecond), r.Message)

@@ -41,6 +41,12 @@ type Runner struct {
 	// needs once the model answers (the last step's act, settle and
 	// observe). A zero time, or none set, uses the step's own deadline.
 	InferDeadline func(task Task, step int, afterInfer time.Duration) time.Time
+	// Retier, when set, is asked after every step (done: the steps done so
+	// far) which planner and model the task uses from the next step on:
+	// the scheduler moves a task predicted to miss its deadline to a
+	// cheaper tier before it misses. Empty strings keep the current ones.
+	// A switch drops the old planner's state and is an EventDegraded.
+	Retier func(task Task, done int) (planner, model string)
 }
 
 // run is the state of one Run.
@@ -137,6 +143,7 @@ func (ru *run) loop(ctx context.Context) Result {
 			return res
 		}
 		obs = next
+		ru.retier(step)
 	}
 	return Result{Status: StatusStepLimit, Steps: ru.task.MaxSteps,
 		Message: fmt.Sprintf("stopped after %d steps without finishing", ru.task.MaxSteps)}
@@ -351,4 +358,37 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// retier switches the task's planner and model when Runner.Retier says so,
+// after step done.
+func (ru *run) retier(done int) {
+	f := ru.r.Retier
+	if f == nil {
+		return
+	}
+	p, m := f(ru.task, done)
+	if p == "" {
+		p = ru.task.Planner
+	}
+	if m == "" {
+		m = ru.task.Model
+	}
+	if p == ru.task.Planner && m == ru.task.Model {
+		return
+	}
+	msg := fmt.Sprintf("predicted to miss the deadline: planner %s → %s, model %s → %s",
+		ru.task.Planner, p, orNone(ru.task.Model), orNone(m))
+	if p != ru.task.Planner {
+		ru.state = nil // another planner's state means nothing to this one
+	}
+	ru.task.Planner, ru.task.Model = p, m
+	ru.emit(Event{Kind: EventDegraded, Step: done, Message: msg})
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -260,3 +260,57 @@ func TestInferDeadline(t *testing.T) {
 		})
 	}
 }
+
+// namedPlanners routes Plan by planner name.
+type namedPlanners map[string]planFunc
+
+func (n namedPlanners) Plan(ctx context.Context, name string, req *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+	return n[name].Plan(ctx, name, req)
+}
+
+// TestRetier checks that a task the Retier moves to a cheaper tier plans
+// with the new planner from the next step, without the old planner's
+// state, and that the switch is an event.
+func TestRetier(t *testing.T) {
+	var asked []int
+	planners := namedPlanners{
+		"slow": func(r *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+			p := tap()
+			p.State = []byte("slow-state")
+			return p, nil
+		},
+		"fast": func(r *cpv1.PlanRequest) (*cpv1.PlanResponse, error) {
+			if r.State != nil {
+				return nil, fmt.Errorf("fast planner got the slow one's state %q", r.State)
+			}
+			return finish("fast done"), nil
+		},
+	}
+	var events []Event
+	r := &Runner{Planners: planners, Settle: SettleOptions{Unchanged: 10 * time.Millisecond},
+		OnEvent: func(ev Event) { events = append(events, ev) },
+		Retier: func(task Task, done int) (string, string) {
+			asked = append(asked, done)
+			if done == 2 {
+				return "fast", ""
+			}
+			return "", ""
+		}}
+	dev := &screen{}
+	res, err := r.Run(context.Background(), Task{Planner: "slow", Instruction: "x", MaxSteps: 10}, dev)
+	if err != nil || res.Status != StatusSucceeded || res.Message != "fast done" || res.Steps != 3 {
+		t.Fatalf("Run = %+v, %v", res, err)
+	}
+	if dev.acts.Load() != 2 || len(asked) != 2 || asked[0] != 1 || asked[1] != 2 {
+		t.Errorf("acts %d, Retier asked after steps %v", dev.acts.Load(), asked)
+	}
+	var degraded []Event
+	for _, ev := range events {
+		if ev.Kind == EventDegraded {
+			degraded = append(degraded, ev)
+		}
+	}
+	if len(degraded) != 1 || degraded[0].Step != 2 || !strings.Contains(degraded[0].Message, "slow → fast") {
+		t.Errorf("degraded events %+v", degraded)
+	}
+}

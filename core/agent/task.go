@@ -54,6 +54,7 @@ const (
 	EventPaused   = "paused"   // waiting for a person (confirm or take-over)
 	EventResumed  = "resumed"  // the person answered
 	EventRetry    = "retry"    // a step is retried (planner error or device error)
+	EventDegraded = "degraded" // the task moved to a cheaper planner/model (Runner.Retier)
 	EventFinished = "finished" // the task ended; Result is set
 )
 

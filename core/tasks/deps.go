@@ -28,6 +28,9 @@ type Scheduler interface {
 	Submit(t sched.Task) error
 	Cancel(id string) error
 	Report(id string, steps int, elapsed time.Duration, o sched.Outcome) error
+	// Progress: a running task did steps; a planner and model to move to
+	// when it is now predicted to miss its deadline.
+	Progress(id string, steps int) (planner, model string, degrade bool)
 }
 
 var (

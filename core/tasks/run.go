@@ -16,6 +16,7 @@ type taskRun struct {
 	s      *Service
 	task   Task
 	lease  *pool.Lease
+	sched  Scheduler
 	cancel context.CancelCauseFunc
 	done   chan struct{}
 	// seq is the Seq of the last recorded event; only the run's goroutine
@@ -62,7 +63,7 @@ func (s *Service) Dispatch(_ context.Context, d *sched.Dispatched, lease *pool.L
 	}
 	s.moved(StateQueued, StateRunning)
 	rctx, cancel := context.WithCancelCause(s.base)
-	r := &taskRun{s: s, task: t, lease: lease, cancel: cancel, done: make(chan struct{})}
+	r := &taskRun{s: s, task: t, lease: lease, sched: sc, cancel: cancel, done: make(chan struct{})}
 	r.gate.init()
 	s.mu.Lock()
 	s.runs[id] = r
@@ -118,7 +119,7 @@ func (r *taskRun) run(ctx context.Context, d *sched.Dispatched) agent.Result {
 	go r.renewLease(ctx)
 	var final agent.Result
 	runner := &agent.Runner{Planners: s.opts.Planners, Models: s.opts.Models, Gate: r, StepTimeout: s.opts.StepTimeout,
-		InferDeadline: inferDeadline,
+		InferDeadline: inferDeadline, Retier: r.retier(rec),
 		OnEvent: func(ev agent.Event) {
 			if ev.Kind == agent.EventFinished {
 				final = r.end(rec, ctx, *ev.Result)
@@ -249,6 +250,26 @@ func langOf(s string) string {
 		}
 	}
 	return "en"
+}
+
+// retier asks the scheduler, after each step, whether the running task is
+// now predicted to miss its deadline on its tier; if so it moves to the
+// cheaper one (sched.degrade_planner/model) from the next step, and the
+// task is marked degraded.
+func (r *taskRun) retier(rec context.Context) func(agent.Task, int) (string, string) {
+	return func(task agent.Task, done int) (string, string) {
+		p, m, degrade := r.sched.Progress(task.ID, done)
+		if !degrade {
+			return "", ""
+		}
+		if _, err := r.s.store.UpdateTask(rec, task.ID, []State{StateRunning, StatePaused}, func(t *Task) error {
+			t.Degraded = true
+			return nil
+		}); err != nil {
+			r.s.log.Warn("mark task degraded", "task", task.ID, "error", err)
+		}
+		return p, m
+	}
 }
 
 // inferDeadline derives a step's inference deadline from its task's: the

@@ -51,7 +51,7 @@ function withToken(path) {
 }
 
 // Event kinds a task's SSE stream names (core/agent and core/tasks).
-const KINDS = ['started', 'state', 'step', 'infer', 'paused', 'resumed', 'retry', 'finished', 'error'];
+const KINDS = ['started', 'state', 'step', 'infer', 'paused', 'resumed', 'retry', 'degraded', 'finished', 'error'];
 
 // taskEvents follows GET /api/v1/tasks/{id}/events from the first event;
 // onEvent gets each parsed event. The stream is closed after "finished".

@@ -150,6 +150,9 @@ function timeline(root, id, onChange) {
       case 'retry':
         steps.append(h('div', { class: 'event' }, `step ${ev.step}: retry — ${ev.error || ev.message || ''}`));
         break;
+      case 'degraded':
+        steps.append(h('div', { class: 'event' }, `after step ${ev.step}: degraded — ${ev.message || ''}`));
+        break;
       case 'started':
       case 'state':
         load();
