@@ -220,6 +220,13 @@ type Options struct {
 	// (default 2s). A consumer whose pid is gone is lost at the next check.
 	HeartbeatInterval time.Duration
 	HeartbeatTimeout  time.Duration
+	// OnConsumerLost, if set, is called on the owner's monitor goroutine
+	// after a consumer was declared lost (it exited, stalled or detached)
+	// and its unfinished commands were recovered, once a new consumer may
+	// attach: unfinished counts the commands it had fetched. Commands it
+	// had not fetched wait in the ring for the next consumer, so an owner
+	// that restarts consumers does it here. It must not block.
+	OnConsumerLost func(why string, unfinished int)
 	// Logger receives warnings (malformed descriptors, lost consumers).
 	// Default slog.Default().
 	Logger *slog.Logger

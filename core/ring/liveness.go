@@ -118,4 +118,7 @@ func (r *Ring) recoverLost(why string) {
 		"unfinished", len(lost), "requeued", len(requeued), "failed", len(lost)-len(requeued))
 	atomic.StoreUint32(r.u32(offConsumerPID), 0)
 	atomic.StoreUint32(r.u32(offConsumerState), consumerNone)
+	if f := r.opts.OnConsumerLost; f != nil && !r.closed.Load() {
+		f(why, len(lost))
+	}
 }

@@ -486,3 +486,20 @@ func (r *Ring) failAll(status Status, reason string) {
 		r.deliver(uint32(t), Completion{ID: e.d.id, Tag: uint32(t), Status: status, Result: []byte(reason)})
 	}
 }
+
+// Fetched reports, on the owner's side, how many commands the consumer has
+// taken from the submission ring and not yet completed (and not recovered
+// after a loss): the work the consumer holds right now.
+func (r *Ring) Fetched() int {
+	if !r.owner {
+		return 0
+	}
+	sqHead := atomic.LoadUint64(r.u64(offSQHead))
+	n := 0
+	for t := range r.inflight {
+		if p := r.inflight[t].pos.Load(); p != 0 && p-1 < sqHead {
+			n++
+		}
+	}
+	return n
+}

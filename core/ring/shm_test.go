@@ -79,8 +79,14 @@ func TestConsumerKilled(t *testing.T) {
 	for _, requeue := range []bool{false, true} {
 		t.Run(fmt.Sprintf("requeue=%v", requeue), func(t *testing.T) {
 			path := shmPath(t)
+			type loss struct {
+				why        string
+				unfinished int
+			}
+			losses := make(chan loss, 4)
 			r, err := Create(path, Options{Entries: 256, ArenaBytes: 256 * 2 * 64, Wait: WaitAdaptive,
 				Requeue: requeue, HeartbeatInterval: 10 * time.Millisecond,
+				OnConsumerLost: func(why string, unfinished int) { losses <- loss{why, unfinished} },
 				// The kill is seen by the pid check; a long timeout keeps a
 				// consumer starved by a loaded machine from being declared lost.
 				HeartbeatTimeout: 10 * time.Second, Logger: quiet})
@@ -101,6 +107,11 @@ func TestConsumerKilled(t *testing.T) {
 			// Kill it once it has completed some and holds fetched,
 			// uncompleted commands (it sleeps 100ms holding each batch).
 			waitFor(t, "the consumer to hold a batch", func() bool {
+				select {
+				case l := <-losses:
+					t.Fatalf("the consumer was declared lost before the kill: %s", l.why)
+				default:
+				}
 				cq := atomic.LoadUint64(r.u64(offCQTail))
 				return cq >= 8 && atomic.LoadUint64(r.u64(offSQHead)) > cq
 			})
@@ -152,6 +163,18 @@ func TestConsumerKilled(t *testing.T) {
 			}
 			if !requeue && (lost < held || lost > held+8) {
 				t.Fatalf("%d commands failed back; the dead consumer held %d", lost, held)
+			}
+			// The owner was told once, with what the dead consumer held.
+			select {
+			case l := <-losses:
+				if !strings.Contains(l.why, "exited") || l.unfinished != lost+requeued {
+					t.Fatalf("OnConsumerLost(%q, %d); %d failed and %d re-offered", l.why, l.unfinished, lost, requeued)
+				}
+			default:
+				t.Fatal("OnConsumerLost was not called")
+			}
+			if len(losses) != 0 {
+				t.Fatalf("OnConsumerLost called again: %+v", <-losses)
 			}
 			t.Logf("%d done (%d of them re-offered), %d failed back with ErrConsumerLost", ok, requeued, lost)
 		})

@@ -140,6 +140,7 @@ func (g *Gateway) Unload(ctx context.Context, name string) error {
 	delete(s.models, name)
 	s.memUsed -= m.mib
 	g.mu.Unlock()
+	m.shm.retire()
 	err := g.adapters.Unload(ctx, name, &cpv1.UnloadRequest{})
 	m.shm.close(g)
 	if err != nil {

@@ -39,6 +39,9 @@ type transporter interface {
 type shmLane struct {
 	r    *ring.Ring
 	path string
+	// retired is set before the model is unloaded or the ring closed: a
+	// consumer that leaves then is not asked back.
+	retired atomic.Bool
 
 	mu        sync.Mutex
 	reattach  chan struct{} // non-nil while a reattach runs; closed when done
@@ -59,19 +62,31 @@ func (g *Gateway) newShmLane(s *slice, model string) *shmLane {
 		return nil
 	}
 	path := filepath.Join(dir, fmt.Sprintf("cloudphone-vgpu-%d-%d-%s-%s", os.Getpid(), shmSeq.Add(1), s.cfg.Name, model))
+	l := &shmLane{path: path}
 	r, err := ring.Create(path, ring.Options{Entries: laneEntries(g.cfg.RingEntries, g.opts.MaxInFlight),
-		ArenaMiB: max(g.cfg.ArenaMiB, 1), Wait: g.wait, Logger: g.log})
+		ArenaMiB: max(g.cfg.ArenaMiB, 1), Wait: g.wait, Logger: g.log,
+		OnConsumerLost: func(why string, _ int) { g.consumerLost(s, model, l, why) }})
 	if err != nil {
 		g.log.Warn("vgpu: no shared-memory ring for a process model; it stays on gRPC", "model", model, "error", err)
 		return nil
 	}
-	return &shmLane{r: r, path: path}
+	l.r = r
+	return l
+}
+
+// retire marks the lane as going away (before the model's Unload), so its
+// consumer's leaving does not start a reattach.
+func (l *shmLane) retire() {
+	if l != nil {
+		l.retired.Store(true)
+	}
 }
 
 func (l *shmLane) close(g *Gateway) {
 	if l == nil {
 		return
 	}
+	l.retire()
 	if err := l.r.Close(); err != nil {
 		g.log.Warn("vgpu: closing a model's shared-memory ring", "path", l.path, "error", err)
 	}
@@ -187,6 +202,31 @@ func (g *Gateway) reattach(ctx context.Context, s *slice, model string, l *shmLa
 	l.mu.Unlock()
 	close(ch)
 	return err
+}
+
+// consumerLost runs when the ring declared its consumer (the model
+// plugin's process) lost. Commands it had fetched come back to their
+// callers as ErrConsumerLost and are retried there; commands it had not
+// fetched wait in the ring, and nobody would serve them if no caller saw a
+// loss, so the gateway asks the restarted process to attach now, retrying
+// while the plugin host restarts it.
+func (g *Gateway) consumerLost(s *slice, model string, l *shmLane, why string) {
+	if l.retired.Load() {
+		return
+	}
+	go func() {
+		backoff := 50 * time.Millisecond
+		for attempt := 1; !l.retired.Load(); attempt++ {
+			err := g.reattach(context.Background(), s, model, l)
+			if err == nil {
+				g.log.Info("vgpu: model process attached to its ring again", "model", model, "slice", s.cfg.Name, "after", why)
+				return
+			}
+			g.log.Warn("vgpu: reattaching a model process to its ring", "model", model, "attempt", attempt, "error", err)
+			time.Sleep(backoff) // Close retires the lane: the loop ends
+			backoff = min(2*backoff, 5*time.Second)
+		}
+	}()
 }
 
 // Recovered tells the gateway that the model plugin name was restarted or

@@ -91,6 +91,8 @@ func TestProcessKilledMidBatch(t *testing.T) {
 		}()
 	}
 	waitFor(t, "five commands in flight", func() bool { return status(g, "s").InFlight == 5 })
+	lane := shmLaneOf(g, "s", "model-kill")
+	waitFor(t, "the plugin to fetch a command", func() bool { return lane.r.Fetched() > 0 })
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -118,6 +120,65 @@ func TestProcessKilledMidBatch(t *testing.T) {
 	if text, _, err := collect(ctx, g, "model-kill", request("still here", 0)); err != nil || text != "still here" {
 		t.Fatalf("after the crashes: %q %v", text, err)
 	}
+}
+
+// TestProcessKilledBeforeFetching: commands waiting in the ring when the
+// model's process dies were never fetched, so no caller sees a loss; the
+// gateway still has the restarted process attach, and it serves them.
+func TestProcessKilledBeforeFetching(t *testing.T) {
+	h := newHost(t, testModel{Name: "model-stopped", MemoryMiB: 1})
+	g := newGateway(t, Options{Adapters: HostAdapters(h), MaxInFlight: 8, Config: vgpuConfig(
+		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
+	ctx := context.Background()
+	pidText, _, err := collect(ctx, g, "model-stopped", request("pid", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stopped process fetches nothing: the commands stay in the ring.
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the plugin's process to stop", func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Field 3, after the parenthesized command name, is the state.
+		i := strings.LastIndexByte(string(stat), ')')
+		return err == nil && i > 0 && len(stat) > i+2 && stat[i+2] == 'T'
+	})
+	var wg sync.WaitGroup
+	for i := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := fmt.Sprint("queued ", i)
+			if text, _, err := collect(ctx, g, "model-stopped", request(want, 0)); err != nil || text != want {
+				t.Errorf("request %d: %q %v", i, text, err)
+			}
+		}()
+	}
+	waitFor(t, "three commands in the ring", func() bool { return status(g, "s").InFlight == 3 })
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if st := status(g, "s"); st.Completed != 4 || st.Failed != 0 || st.Retried != 0 {
+		t.Fatalf("after the kill: %+v", st)
+	}
+}
+
+// shmLaneOf is model's shared-memory lane on slice name.
+func shmLaneOf(g *Gateway, name, model string) *shmLane {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.slices {
+		if m := s.models[model]; s.cfg.Name == name && m != nil {
+			return m.shm
+		}
+	}
+	return nil
 }
 
 // TestStaleRingsRemoved: rings left by a dead gateway process are removed
