@@ -11,9 +11,9 @@ import (
 // consumerState is the consumer side's Go-memory state.
 type consumerState struct {
 	fetchMu sync.Mutex
-	// fetched[tag] is 1 while this consumer holds the command (fetched,
+	// fetched holds the tags of the commands this consumer holds (fetched,
 	// not completed); fetchedID[tag] is its id.
-	fetched   []atomic.Uint32
+	fetched   tagSet
 	fetchedID []uint64 // written by Fetch, read by Complete after the caller's hand-off
 	epoch     uint32   // the attach epoch this handle owns (shm consumers)
 	ownerGone atomic.Bool
@@ -22,7 +22,7 @@ type consumerState struct {
 }
 
 func (r *Ring) initConsumer() {
-	r.fetched = make([]atomic.Uint32, r.g.entries)
+	r.fetched.init(int(r.g.entries), false)
 	r.fetchedID = make([]uint64, r.g.entries)
 }
 
@@ -69,6 +69,9 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 	}
 	r.fetchMu.Lock()
 	defer r.fetchMu.Unlock()
+	if r.local != nil {
+		return r.fetchLocal(ctx, buf)
+	}
 	ready := func() bool { return r.ready(r.g.sq, offSQHead) }
 	for {
 		n := 0
@@ -78,7 +81,7 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 			if err == nil {
 				err = r.g.validCommand(&d)
 			}
-			if err == nil && r.fetched[d.tag].Load() != 0 {
+			if err == nil && r.fetched.has(d.tag) {
 				err = fmt.Errorf("%w: tag %d is already held by command %d", ErrMalformed, d.tag, r.fetchedID[d.tag])
 			}
 			if err != nil {
@@ -86,7 +89,7 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 				return
 			}
 			r.fetchedID[d.tag] = d.id
-			r.fetched[d.tag].Store(1)
+			r.fetched.push(d.tag)
 			buf[n] = Command{ID: d.id, Slice: d.slice, Model: d.model, Deadline: d.deadline,
 				Flags: Flag(d.flags), Payload: r.chunk(d.off)[:d.length:d.length], Tag: d.tag}
 			n++
@@ -106,6 +109,32 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 	}
 }
 
+// fetchLocal is Fetch on an in-process ring: the commands' fields come
+// from the owner's in-flight records (this process wrote them; nothing to
+// decode or validate), and one batch costs one atomic store of the SQ head
+// and one atomic OR per 64 tags. The caller holds fetchMu.
+func (r *Ring) fetchLocal(ctx context.Context, buf []Command) (int, error) {
+	l := r.local
+	for {
+		h, n := l.sq.take(uint64(len(buf)))
+		if n > 0 {
+			for i := uint64(0); i < n; i++ {
+				t := l.sqTags[(h+i)&l.sq.mask]
+				d := &r.inflight[t].d
+				r.fetchedID[t] = d.id
+				buf[i] = Command{ID: d.id, Slice: d.slice, Model: d.model, Deadline: d.deadline,
+					Flags: Flag(d.flags), Payload: r.chunk(d.off)[:d.length:d.length], Tag: t}
+			}
+			l.sq.done(h, n)
+			r.fetched.pushCmds(buf[:n])
+			return int(n), nil
+		}
+		if err := r.waitFor(ctx, r.opts.Wait, offSQBell, l.sq.ready, r.evicted); err != nil {
+			return 0, fmt.Errorf("ring fetch: %w", err)
+		}
+	}
+}
+
 // reject completes a malformed command descriptor with StatusMalformed and
 // the reason. A descriptor whose tag is out of range still gets a
 // completion (without a result), which the owner logs and drops: it names
@@ -113,7 +142,7 @@ func (r *Ring) Fetch(ctx context.Context, buf []Command) (int, error) {
 func (r *Ring) reject(d *desc, err error) {
 	r.opts.Logger.Warn("ring: rejected a malformed command descriptor", "path", r.path, "tag", d.tag, "id", d.id, "err", err)
 	c := desc{kind: kindCompletion, id: d.id, tag: d.tag, status: uint32(StatusMalformed)}
-	if d.tag < r.g.entries && r.fetched[d.tag].Load() == 0 {
+	if d.tag < r.g.entries && !r.fetched.has(d.tag) {
 		c.off = r.g.resOff(d.tag)
 		c.length = uint32(copy(r.chunk(c.off), err.Error()))
 	}
@@ -145,21 +174,23 @@ func (r *Ring) Complete(comps ...Completion) error {
 	if err := r.checkConsumer(); err != nil {
 		return err
 	}
-	for i := range comps {
-		c := &comps[i]
-		err := r.checkCompletion(c)
-		if err == nil && !r.fetched[c.Tag].CompareAndSwap(1, 0) {
-			err = fmt.Errorf("ring complete %d: tag %d: %w", c.ID, c.Tag, ErrUnknownCommand)
-		}
-		if err != nil {
-			for _, p := range comps[:i] {
-				r.fetched[p.Tag].Store(1)
-			}
-			return err
-		}
-	}
 	if len(comps) == 0 {
 		return nil
+	}
+	var small [64]uint32
+	tags := small[:0]
+	if len(comps) > len(small) {
+		tags = make([]uint32, 0, len(comps))
+	}
+	for i := range comps {
+		c := &comps[i]
+		if err := r.checkCompletion(c); err != nil {
+			return err
+		}
+		tags = append(tags, c.Tag)
+	}
+	if !r.fetched.takeAll(tags) {
+		return r.unheld(comps)
 	}
 	for i := range comps {
 		c := &comps[i]
@@ -167,6 +198,19 @@ func (r *Ring) Complete(comps ...Completion) error {
 		if len(c.Result) > 0 && unsafe.SliceData(c.Result) != unsafe.SliceData(dst) {
 			copy(dst, c.Result)
 		}
+	}
+	if l := r.local; l != nil {
+		pos, err := l.cq.claim(uint64(len(comps)), r.isClosed)
+		if err != nil {
+			return fmt.Errorf("ring complete: %w", err)
+		}
+		for i := range comps {
+			c := &comps[i]
+			l.cqEnts[(pos+uint64(i))&l.cq.mask] = localComp{id: c.ID, tag: c.Tag, status: c.Status, length: uint32(len(c.Result))}
+		}
+		l.cq.publish(pos, uint64(len(comps)))
+		r.wake(offCQBell, false)
+		return nil
 	}
 	pos, err := r.claim(r.g.cq, offCQTail, uint64(len(comps)))
 	if err != nil {
@@ -181,6 +225,19 @@ func (r *Ring) Complete(comps ...Completion) error {
 	r.publish(r.g.cq, pos, uint64(len(comps)))
 	r.wake(offCQBell, false)
 	return nil
+}
+
+// unheld is Complete's error when a completion answers a command this
+// consumer does not hold, or one answered twice in the same call.
+func (r *Ring) unheld(comps []Completion) error {
+	seen := make(map[uint32]bool, len(comps))
+	for _, c := range comps {
+		if seen[c.Tag] || !r.fetched.has(c.Tag) {
+			return fmt.Errorf("ring complete %d: tag %d: %w", c.ID, c.Tag, ErrUnknownCommand)
+		}
+		seen[c.Tag] = true
+	}
+	return fmt.Errorf("ring complete: %w", ErrUnknownCommand)
 }
 
 func (r *Ring) checkCompletion(c *Completion) error {

@@ -63,11 +63,7 @@ func FuzzFetch(f *testing.F) {
 		if len(raw) < descSize {
 			raw = append(raw, make([]byte, descSize-len(raw))...)
 		}
-		r, err := New(Options{Entries: 4, ArenaBytes: 4 * 2 * 128, Wait: WaitPoll, Logger: quiet})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer r.Close()
+		r, cons := shmPair(t, Options{Entries: 4, ArenaBytes: 4 * 2 * 128, Wait: WaitPoll})
 		ctx := context.Background()
 		// Queue a real command, then overwrite its descriptor body.
 		tag, _ := r.acquire(ctx)
@@ -80,13 +76,13 @@ func FuzzFetch(f *testing.F) {
 
 		cmds := make([]Command, 4)
 		fctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
-		n, _ := r.Fetch(fctx, cmds)
+		n, _ := cons.Fetch(fctx, cmds)
 		cancel()
 		for _, c := range cmds[:n] {
 			if c.Tag >= 4 || len(c.Payload) > r.ChunkSize() {
 				t.Fatalf("fetched a command outside the ring: %+v", c)
 			}
-			if err := r.Complete(c.Reply(StatusOK, []byte("done"))); err != nil {
+			if err := cons.Complete(c.Reply(StatusOK, []byte("done"))); err != nil {
 				t.Fatalf("complete: %v", err)
 			}
 		}
@@ -94,10 +90,13 @@ func FuzzFetch(f *testing.F) {
 		r.drainCQ()
 		r.reapMu.Unlock()
 
+		served := make(chan struct{})
+		defer func() { cons.Close(); <-served }()
 		go func() {
-			n, err := r.Fetch(ctx, cmds)
+			defer close(served)
+			n, err := cons.Fetch(ctx, cmds)
 			if err == nil {
-				r.Complete(cmds[0].Reply(StatusOK, bytes.ToUpper(cmds[0].Payload)))
+				cons.Complete(cmds[0].Reply(StatusOK, bytes.ToUpper(cmds[0].Payload)))
 			}
 			_ = n
 		}()

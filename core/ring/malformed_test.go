@@ -9,6 +9,28 @@ import (
 	"testing"
 )
 
+// shmPair is a shared ring (Create) and its consumer (Open) in this
+// process: malformed descriptors can only come over shared memory, where
+// the other side is another program, so that is where they are tested (an
+// in-process ring carries Go values its own process wrote and decodes
+// nothing).
+func shmPair(t testing.TB, opts Options) (owner, cons *Ring) {
+	t.Helper()
+	path := shmPath(t)
+	opts.Logger = quiet
+	owner, err := Create(path, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { owner.Close() })
+	cons, err = Open(path, Options{Wait: opts.Wait, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cons.Close() })
+	return owner, cons
+}
+
 // submitRaw queues a command like Call does, but lets mutate scribble on
 // its descriptor before it is published; it returns the Call's outcome.
 func submitRaw(t *testing.T, r *Ring, id uint64, payload []byte, mutate func(slot []byte)) (Completion, error) {
@@ -63,13 +85,9 @@ func TestMalformedCommand(t *testing.T) {
 		{"length", func(s []byte) { le.PutUint32(s[dLength:], 1<<20) }, "not inside"},
 		{"other chunk", func(s []byte) { le.PutUint32(s[dOffset:], le.Uint32(s[dOffset:])+64) }, "not inside"},
 	}
-	r, err := New(Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
+	r, cons := shmPair(t, Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll})
 	var fetched []uint64
-	serve(t, r, 4, func(c Command) Completion {
+	serve(t, cons, 4, func(c Command) Completion {
 		fetched = append(fetched, c.ID)
 		return upperHandler(c)
 	})
@@ -101,11 +119,8 @@ func TestMalformedCommand(t *testing.T) {
 // ring keeps working (the real command behind it stays in flight until
 // the ring closes).
 func TestUnattributable(t *testing.T) {
-	r, err := New(Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	serve(t, r, 4, upperHandler)
+	r, cons := shmPair(t, Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll})
+	serve(t, cons, 4, upperHandler)
 	done := make(chan error, 1)
 	go func() {
 		_, err := submitRaw(t, r, 7, nil, func(s []byte) { binary.LittleEndian.PutUint32(s[dTag:], 1000) })
@@ -126,23 +141,22 @@ func TestUnattributable(t *testing.T) {
 // the CQ; a completion pointing outside its result chunk reaches the
 // submitter as StatusMalformed.
 func TestMalformedCompletion(t *testing.T) {
-	r, err := New(Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { r.Close() })
+	r, cons := shmPair(t, Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll})
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		cmds := make([]Command, 1)
-		if _, err := r.Fetch(context.Background(), cmds); err != nil {
+		if _, err := cons.Fetch(context.Background(), cmds); err != nil {
 			return
 		}
 		c := cmds[0]
-		r.fetched[c.Tag].Store(0)
-		pos, _ := r.claim(r.g.cq, offCQTail, 1)
+		cons.fetched.takeAll([]uint32{c.Tag})
+		pos, _ := cons.claim(cons.g.cq, offCQTail, 1)
 		d := desc{kind: kindCompletion, id: c.ID, tag: c.Tag, off: 0, length: 10} // the request chunk, not the result's
-		d.put(r.slot(r.g.cq, pos))
-		r.publish(r.g.cq, pos, 1)
+		d.put(cons.slot(cons.g.cq, pos))
+		cons.publish(cons.g.cq, pos, 1)
 	}()
+	t.Cleanup(func() { <-done })
 	c, err := r.Call(context.Background(), Command{ID: 5})
 	if !errors.Is(err, ErrMalformed) || !strings.Contains(string(c.Result), "result") {
 		t.Fatalf("got %+v, %v; want a malformed-completion error", c, err)

@@ -26,7 +26,7 @@ type inflight struct {
 
 // producerState is the owner side's Go-memory state.
 type producerState struct {
-	tags     tagStack
+	tags     tagSet // free tags
 	inflight []inflight
 
 	// reapMu serializes the single CQ consumer: drainCQ, Reap, recovery.
@@ -54,7 +54,7 @@ var chanPool = sync.Pool{New: func() any { return make(chan Completion, 1) }}
 
 func (r *Ring) initProducer() {
 	r.inflight = make([]inflight, r.g.entries)
-	r.tags.init(int(r.g.entries))
+	r.tags.init(int(r.g.entries), true)
 	r.pendingCh = make(chan struct{}, 1)
 	r.tagFreed = make(chan struct{}, 1)
 	r.wantReaper = make(chan struct{}, 1)
@@ -85,7 +85,7 @@ func (r *Ring) startReaper() {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		go func() { <-r.stop; cancel() }()
-		ready := func() bool { return r.ready(r.g.cq, offCQHead) }
+		ready := r.cqReady
 		for !r.closed.Load() {
 			r.reapMu.Lock()
 			n := r.drainCQ()
@@ -202,6 +202,20 @@ func (r *Ring) stage(tag uint32, c *Command, wait uint32, ch chan Completion) {
 // enqueue places staged tags on the SQ and rings the consumer's bell.
 func (r *Ring) enqueue(tags []uint32) error {
 	k := uint64(len(tags))
+	if l := r.local; l != nil {
+		pos, err := l.sq.claim(k, r.isClosed)
+		if err != nil {
+			return err
+		}
+		for i, t := range tags {
+			p := pos + uint64(i)
+			l.sqTags[p&l.sq.mask] = t
+			r.inflight[t].pos.Store(p + 1)
+		}
+		l.sq.publish(pos, k)
+		r.wake(offSQBell, false)
+		return nil
+	}
 	pos, err := r.claim(r.g.sq, offSQTail, k)
 	if err != nil {
 		return err
@@ -408,6 +422,14 @@ func copyPending(buf []Completion, ps []pendingComp) int {
 // drainCQ consumes every published completion and routes it to its Call
 // waiter or to the pending list for Reap. The caller holds reapMu.
 func (r *Ring) drainCQ() int {
+	if l := r.local; l != nil {
+		h, n := l.cq.take(l.cq.size)
+		for p := h; p < h+n; p++ {
+			r.routeLocal(&l.cqEnts[p&l.cq.mask])
+		}
+		l.cq.done(h, n)
+		return int(n)
+	}
 	total := 0
 	for {
 		n := r.take(r.g.cq, offCQHead, 64, r.route)
@@ -444,6 +466,22 @@ func (r *Ring) route(slot []byte) {
 		c.Result = append([]byte(nil), r.chunk(d.off)[:d.length]...)
 	}
 	r.deliver(d.tag, c)
+}
+
+// routeLocal handles one completion of an in-process ring. It comes from
+// Complete in this process, which checked it, so only what a race with
+// Close or a consumer's misuse could break is checked again.
+func (r *Ring) routeLocal(lc *localComp) {
+	e := &r.inflight[lc.tag]
+	if e.pos.Load() == 0 || e.d.id != lc.id {
+		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "tag", lc.tag, "id", lc.id)
+		return
+	}
+	c := Completion{ID: lc.id, Tag: lc.tag, Status: lc.status}
+	if lc.length > 0 {
+		c.Result = append([]byte(nil), r.chunk(r.g.resOff(lc.tag))[:lc.length]...)
+	}
+	r.deliver(lc.tag, c)
 }
 
 // deliver hands a finished command's completion to its submitter.
@@ -494,7 +532,7 @@ func (r *Ring) Fetched() int {
 	if !r.owner {
 		return 0
 	}
-	sqHead := atomic.LoadUint64(r.u64(offSQHead))
+	sqHead := r.sqHead()
 	n := 0
 	for t := range r.inflight {
 		if p := r.inflight[t].pos.Load(); p != 0 && p-1 < sqHead {

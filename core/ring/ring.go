@@ -27,6 +27,9 @@ type Ring struct {
 	// parkSQ and parkCQ are the doorbells of an in-process ring: sleepers
 	// park on them instead of a futex (cap 1: a token is a pending wake).
 	parkSQ, parkCQ chan struct{}
+	// local is the in-process transport's queues (New); nil on a shared
+	// ring, whose SQ and CQ are the slots in mem.
+	local *localRings
 
 	producerState
 	consumerState
@@ -43,7 +46,7 @@ func New(opts Options) (*Ring, error) {
 	words := make([]uint64, g.size/8) // 8-byte aligned, never moved by the GC
 	mem := unsafe.Slice((*byte)(unsafe.Pointer(&words[0])), g.size)
 	r := &Ring{opts: o, g: g, mem: mem, owner: true, cons: true, stop: make(chan struct{}),
-		parkSQ: make(chan struct{}, 1), parkCQ: make(chan struct{}, 1)}
+		parkSQ: make(chan struct{}, 1), parkCQ: make(chan struct{}, 1), local: newLocalRings(o.Entries)}
 	r.format()
 	atomic.StoreUint32(r.u32(offConsumerState), consumerAttached)
 	atomic.StoreUint32(r.u32(offConsumerPID), uint32(os.Getpid()))
@@ -137,6 +140,42 @@ func (r *Ring) ready(ring, headOff uint64) bool {
 	h := atomic.LoadUint64(r.u64(headOff))
 	return atomic.LoadUint64(r.seq(ring, h)) == h+1
 }
+
+// sqReady and cqReady report whether a command (a completion) waits at the
+// head of the SQ (the CQ), on either transport.
+func (r *Ring) sqReady() bool {
+	if r.local != nil {
+		return r.local.sq.ready()
+	}
+	return r.ready(r.g.sq, offSQHead)
+}
+
+func (r *Ring) cqReady() bool {
+	if r.local != nil {
+		return r.local.cq.ready()
+	}
+	return r.ready(r.g.cq, offCQHead)
+}
+
+// sqHead is the consumer's position in the SQ: every command below it was
+// fetched.
+func (r *Ring) sqHead() uint64 {
+	if r.local != nil {
+		return r.local.sq.head.Load()
+	}
+	return atomic.LoadUint64(r.u64(offSQHead))
+}
+
+// sqTail is the next SQ position producers claim.
+func (r *Ring) sqTail() uint64 {
+	if r.local != nil {
+		return r.local.sq.tail.Load()
+	}
+	return atomic.LoadUint64(r.u64(offSQTail))
+}
+
+// isClosed reports whether this handle was closed.
+func (r *Ring) isClosed() bool { return r.closed.Load() }
 
 // take consumes up to max published descriptors from the head of a ring
 // (single consumer), calling fn on each slot, then advances the head and

@@ -164,8 +164,8 @@ func TestSubmitReapBatches(t *testing.T) {
 			t.Fatalf("id %d completed %d times", id, n)
 		}
 	}
-	if tail := r.u64(offSQTail); *tail < 2*uint64(r.Entries()) {
-		t.Fatalf("SQ tail %d: the ring did not wrap", *tail)
+	if tail := r.sqTail(); tail < 2*uint64(r.Entries()) {
+		t.Fatalf("SQ tail %d: the ring did not wrap", tail)
 	}
 }
 
@@ -309,7 +309,7 @@ func TestClose(t *testing.T) {
 		_, err := r.Call(context.Background(), Command{ID: 1})
 		errs <- err
 	}()
-	waitFor(t, "the call to be queued", func() bool { return r.ready(r.g.sq, offSQHead) })
+	waitFor(t, "the call to be queued", func() bool { return r.sqReady() })
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
