@@ -95,7 +95,10 @@ func freeRoutes(n int) ([]string, error) {
 
 func (c *LocalCluster) waitFormed(ctx context.Context) error {
 	n := len(c.Servers)
-	for {
+	// Formed means every server agrees on the leader and the peer count
+	// three polls in a row: right after a server joins, the others'
+	// peer lists can still change for a moment.
+	for stable := 0; ; {
 		leader, ok := "", true
 		for _, s := range c.Servers {
 			l := s.MetaLeader()
@@ -105,7 +108,9 @@ func (c *LocalCluster) waitFormed(ctx context.Context) error {
 			}
 			leader = l
 		}
-		if ok {
+		if !ok {
+			stable = 0
+		} else if stable++; stable == 3 {
 			return nil
 		}
 		select {
