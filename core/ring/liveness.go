@@ -108,6 +108,7 @@ func (r *Ring) recoverLost(why string) {
 		}
 		r.deliver(t, Completion{ID: e.d.id, Tag: t, Status: StatusConsumerLost, Result: []byte(why)})
 	}
+	r.notifyPending()
 	r.reapMu.Unlock()
 
 	log := r.opts.Logger.Warn

@@ -3,6 +3,8 @@ package ring
 import (
 	"context"
 	"fmt"
+	"math"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,7 +21,7 @@ const (
 // inflight is the owner's record of one tag (Go memory, never shared).
 type inflight struct {
 	d    desc          // the command as submitted (re-offered after a lost consumer)
-	pos  atomic.Uint64 // SQ position + 1; 0 while free, being submitted, or answered
+	pos  atomic.Uint64 // shared rings: SQ position + 1; 0 while free, being submitted, or answered
 	wait atomic.Uint32 // waitNone/Call/Abandoned/Delivered
 	ch   chan Completion
 }
@@ -27,6 +29,11 @@ type inflight struct {
 // producerState is the owner side's Go-memory state.
 type producerState struct {
 	tags     tagSet // free tags
+	// live is, on an in-process ring, the tags of the commands submitted
+	// and not yet answered (a shared ring keeps inflight[tag].pos, which
+	// recovery needs, instead); answered is drainCQ's scratch.
+	live     tagSet
+	answered []uint64
 	inflight []inflight
 
 	// reapMu serializes the single CQ consumer: drainCQ, Reap, recovery.
@@ -55,6 +62,8 @@ var chanPool = sync.Pool{New: func() any { return make(chan Completion, 1) }}
 func (r *Ring) initProducer() {
 	r.inflight = make([]inflight, r.g.entries)
 	r.tags.init(int(r.g.entries), true)
+	r.live.init(int(r.g.entries), false)
+	r.answered = make([]uint64, len(r.live.words))
 	r.pendingCh = make(chan struct{}, 1)
 	r.tagFreed = make(chan struct{}, 1)
 	r.wantReaper = make(chan struct{}, 1)
@@ -192,7 +201,9 @@ func (r *Ring) stage(tag uint32, c *Command, wait uint32, ch chan Completion) {
 	e := &r.inflight[tag]
 	e.d = desc{kind: kindCommand, flags: uint32(c.Flags), id: c.ID, slice: c.Slice, model: c.Model,
 		deadline: c.Deadline, tag: tag, off: r.g.reqOff(tag), length: uint32(len(c.Payload))}
-	copy(r.chunk(e.d.off), c.Payload)
+	if len(c.Payload) > 0 {
+		copy(r.chunk(e.d.off), c.Payload)
+	}
 	e.ch = ch
 	if e.wait.Load() != wait { // back-to-back Submits skip the store
 		e.wait.Store(wait)
@@ -208,10 +219,9 @@ func (r *Ring) enqueue(tags []uint32) error {
 			return err
 		}
 		for i, t := range tags {
-			p := pos + uint64(i)
-			l.sqTags[p&l.sq.mask] = t
-			r.inflight[t].pos.Store(p + 1)
+			l.sqTags[(pos+uint64(i))&l.sq.mask] = t
 		}
+		r.live.pushN(tags)
 		l.sq.publish(pos, k)
 		r.wake(offSQBell, false)
 		return nil
@@ -400,6 +410,10 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 			r.spin(i)
 			continue
 		}
+		if r.local != nil {
+			r.reapSleep(ctx)
+			continue
+		}
 		r.parkBegin()
 		select {
 		case <-r.pendingCh:
@@ -407,6 +421,27 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 		case <-r.stop:
 		}
 		r.parkEnd()
+	}
+}
+
+// reapSleep parks Reap on an in-process ring until the consumer rings the
+// CQ doorbell or another goroutine that drained the CQ hands it
+// completions; Reap then drains the CQ itself, without the reaper
+// goroutine in between (one goroutine hand-off per batch, not two).
+// Whoever takes the doorbell's token drains the whole CQ, so Call waiters
+// are served whether the reaper or Reap woke.
+func (r *Ring) reapSleep(ctx context.Context) {
+	waiters := r.u32(offCQWaiters)
+	atomic.AddUint32(waiters, 1)
+	defer atomic.AddUint32(waiters, math.MaxUint32) // -1
+	if r.cqReady() || ctx.Err() != nil || r.closed.Load() {
+		return
+	}
+	select {
+	case <-r.parkCQ:
+	case <-r.pendingCh:
+	case <-ctx.Done():
+	case <-r.stop:
 	}
 }
 
@@ -422,19 +457,17 @@ func copyPending(buf []Completion, ps []pendingComp) int {
 // drainCQ consumes every published completion and routes it to its Call
 // waiter or to the pending list for Reap. The caller holds reapMu.
 func (r *Ring) drainCQ() int {
-	if l := r.local; l != nil {
-		h, n := l.cq.take(l.cq.size)
-		for p := h; p < h+n; p++ {
-			r.routeLocal(&l.cqEnts[p&l.cq.mask])
-		}
-		l.cq.done(h, n)
-		return int(n)
+	if r.local != nil {
+		n := r.drainLocal()
+		r.notifyPending()
+		return n
 	}
 	total := 0
 	for {
 		n := r.take(r.g.cq, offCQHead, 64, r.route)
 		total += n
 		if n < 64 {
+			r.notifyPending()
 			return total
 		}
 	}
@@ -468,20 +501,49 @@ func (r *Ring) route(slot []byte) {
 	r.deliver(d.tag, c)
 }
 
-// routeLocal handles one completion of an in-process ring. It comes from
-// Complete in this process, which checked it, so only what a race with
-// Close or a consumer's misuse could break is checked again.
-func (r *Ring) routeLocal(lc *localComp) {
-	e := &r.inflight[lc.tag]
-	if e.pos.Load() == 0 || e.d.id != lc.id {
-		r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "tag", lc.tag, "id", lc.id)
-		return
+// drainLocal is drainCQ on an in-process ring. Its completions come from
+// Complete in this process, which checked them; what is left to check is
+// that each answers a live command once (a completion racing with Close
+// must not answer a command twice). The batch's tags leave the live set
+// with one atomic AND per 64 tags, before any is delivered, so a tag freed
+// by a delivery and reused by a new command is not taken for this one.
+func (r *Ring) drainLocal() int {
+	l := r.local
+	h, n := l.cq.take(l.cq.size)
+	if n == 0 {
+		return 0
 	}
-	c := Completion{ID: lc.id, Tag: lc.tag, Status: lc.status}
-	if lc.length > 0 {
-		c.Result = append([]byte(nil), r.chunk(r.g.resOff(lc.tag))[:lc.length]...)
+	w, mask := ^uint32(0), uint64(0)
+	flush := func() {
+		if mask != 0 {
+			r.answered[w] |= r.live.words[w].And(^mask) & mask
+		}
 	}
-	r.deliver(lc.tag, c)
+	for p := h; p < h+n; p++ {
+		t := l.cqEnts[p&l.cq.mask].tag
+		if t/64 != w {
+			flush()
+			w, mask = t/64, 0
+		}
+		mask |= 1 << (t % 64)
+	}
+	flush()
+	for p := h; p < h+n; p++ {
+		lc := &l.cqEnts[p&l.cq.mask]
+		bit := uint64(1) << (lc.tag % 64)
+		if r.answered[lc.tag/64]&bit == 0 || r.inflight[lc.tag].d.id != lc.id {
+			r.opts.Logger.Warn("ring: dropped a completion for a command not in flight", "tag", lc.tag, "id", lc.id)
+			continue
+		}
+		r.answered[lc.tag/64] &^= bit
+		c := Completion{ID: lc.id, Tag: lc.tag, Status: lc.status}
+		if lc.length > 0 {
+			c.Result = append([]byte(nil), r.chunk(r.g.resOff(lc.tag))[:lc.length]...)
+		}
+		r.deliver(lc.tag, c)
+	}
+	l.cq.done(h, n)
+	return int(n)
 }
 
 // deliver hands a finished command's completion to its submitter.
@@ -500,13 +562,24 @@ func (r *Ring) deliver(tag uint32, c Completion) {
 		r.release(tag)
 	default:
 		// Held for Reap: position 0 takes it out of recovery and answers
-		// a duplicate completion with a drop.
-		e.pos.Store(0)
-		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
-		select {
-		case r.pendingCh <- struct{}{}:
-		default:
+		// a duplicate completion with a drop (an in-process ring took it
+		// out of its live set already).
+		if r.local == nil {
+			e.pos.Store(0)
 		}
+		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
+	}
+}
+
+// notifyPending wakes a parked Reap when completions wait for it; callers
+// of deliver call it once they are done delivering (holding reapMu).
+func (r *Ring) notifyPending() {
+	if len(r.pending) == 0 {
+		return
+	}
+	select {
+	case r.pendingCh <- struct{}{}:
+	default:
 	}
 }
 
@@ -516,6 +589,16 @@ func (r *Ring) failAll(status Status, reason string) {
 	r.reapMu.Lock()
 	defer r.reapMu.Unlock()
 	r.drainCQ()
+	if r.local != nil {
+		for w := range r.live.words {
+			for v := r.live.words[w].Swap(0); v != 0; v &= v - 1 {
+				t := uint32(64*w + bits.TrailingZeros64(v))
+				r.deliver(t, Completion{ID: r.inflight[t].d.id, Tag: t, Status: status, Result: []byte(reason)})
+			}
+		}
+		r.notifyPending()
+		return
+	}
 	for t := range r.inflight {
 		e := &r.inflight[t]
 		if e.pos.Load() == 0 {
@@ -523,6 +606,7 @@ func (r *Ring) failAll(status Status, reason string) {
 		}
 		r.deliver(uint32(t), Completion{ID: e.d.id, Tag: uint32(t), Status: status, Result: []byte(reason)})
 	}
+	r.notifyPending()
 }
 
 // Fetched reports, on the owner's side, how many commands the consumer has
@@ -531,6 +615,9 @@ func (r *Ring) failAll(status Status, reason string) {
 func (r *Ring) Fetched() int {
 	if !r.owner {
 		return 0
+	}
+	if r.local != nil {
+		return r.fetched.count()
 	}
 	sqHead := r.sqHead()
 	n := 0
