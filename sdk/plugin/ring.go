@@ -14,7 +14,8 @@ import (
 // A model plugin served by ServeModel consumes the shared-memory command
 // ring the host hands it in LoadRequest.ring_path (contract 1.1): the SDK
 // maps the ring, fetches commands in batches, runs the plugin's Infer for
-// each (concurrently), and completes each with a RingReply holding the
+// each (concurrently; a BatchModel gets each fetch in one InferBatch), and
+// completes each with a RingReply holding the
 // reply's chunks. The plugin's code does not change: it implements Model
 // as before, and Infer is called the same way whether the request came
 // over gRPC or over the ring. A command carries no cancellation; its
@@ -99,6 +100,9 @@ func (m *modelRings) consume(ctx context.Context, r *ring.Ring) {
 			}
 			return
 		}
+		batcher, _ := m.impl.(BatchModel)
+		var cmds []ring.Command
+		var reqs []*cpv1.InferRequest
 		for _, cmd := range buf[:n] {
 			req := new(cpv1.InferRequest)
 			if err := req.UnmarshalVT(cmd.Payload); err != nil {
@@ -106,10 +110,21 @@ func (m *modelRings) consume(ctx context.Context, r *ring.Ring) {
 				continue
 			}
 			cmd.Payload = nil // it aliases the arena; req holds copies
+			if batcher != nil {
+				cmds, reqs = append(cmds, cmd), append(reqs, req)
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				m.run(ctx, r, cmd, req)
+			}()
+		}
+		if len(cmds) > 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m.runBatch(ctx, r, batcher, cmds, reqs)
 			}()
 		}
 	}
@@ -133,6 +148,11 @@ func (m *modelRings) run(ctx context.Context, r *ring.Ring, cmd ring.Command, re
 	if err != nil {
 		reply.Error = err.Error()
 	}
+	completeReply(r, cmd, reply)
+}
+
+// completeReply completes cmd with reply, or with why it cannot be sent.
+func completeReply(r *ring.Ring, cmd ring.Command, reply *cpv1.RingReply) {
 	out, merr := reply.MarshalVT()
 	switch {
 	case merr != nil:
