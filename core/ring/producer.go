@@ -38,7 +38,10 @@ type producerState struct {
 
 	// reapMu serializes the single CQ consumer: drainCQ, Reap, recovery.
 	reapMu  sync.Mutex
-	pending []pendingComp // completions of Submit-ed commands, for Reap
+	pending []Completion // completions of Submit-ed commands, for Reap (their tags still held)
+	// into is the rest of the buffer of the Reap draining the CQ: deliver
+	// puts completions there directly, and in pending only when it is full.
+	into []Completion
 	// pendingCh and tagFreed are level-less notifications (cap 1).
 	pendingCh chan struct{}
 	tagFreed  chan struct{}
@@ -49,12 +52,6 @@ type producerState struct {
 	// syscall only then. wantReaper tells it the count left 0.
 	parked     atomic.Int32
 	wantReaper chan struct{}
-}
-
-// pendingComp is a completion whose tag is held until Reap hands it out.
-type pendingComp struct {
-	tag  uint32
-	comp Completion
 }
 
 var chanPool = sync.Pool{New: func() any { return make(chan Completion, 1) }}
@@ -374,15 +371,24 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 	var start time.Time
 	for i := 0; ; i++ {
 		r.reapMu.Lock()
-		r.drainCQ()
-		n := copyPending(buf, r.pending)
+		n := copy(buf, r.pending)
+		if n > 0 {
+			left := copy(r.pending, r.pending[n:])
+			clear(r.pending[left:])
+			r.pending = r.pending[:left]
+		}
+		if n < len(buf) {
+			r.into = buf[n:n:len(buf)]
+			r.drainCQ()
+			n += len(r.into)
+			r.into = nil
+		}
 		var small [64]uint32
 		tags := small[:0]
-		for _, p := range r.pending[:n] {
-			tags = append(tags, p.tag)
+		for i := range buf[:n] {
+			tags = append(tags, buf[i].Tag)
 		}
 		r.releaseAll(tags)
-		r.pending = append(r.pending[:0], r.pending[n:]...)
 		if len(r.pending) > 0 { // more than buf held: let another Reap see them
 			select {
 			case r.pendingCh <- struct{}{}:
@@ -443,15 +449,6 @@ func (r *Ring) reapSleep(ctx context.Context) {
 	case <-ctx.Done():
 	case <-r.stop:
 	}
-}
-
-// copyPending copies the completions of ps into buf.
-func copyPending(buf []Completion, ps []pendingComp) int {
-	n := min(len(buf), len(ps))
-	for i := 0; i < n; i++ {
-		buf[i] = ps[i].comp
-	}
-	return n
 }
 
 // drainCQ consumes every published completion and routes it to its Call
@@ -567,7 +564,11 @@ func (r *Ring) deliver(tag uint32, c Completion) {
 		if r.local == nil {
 			e.pos.Store(0)
 		}
-		r.pending = append(r.pending, pendingComp{tag: tag, comp: c})
+		if len(r.into) < cap(r.into) {
+			r.into = append(r.into, c)
+		} else {
+			r.pending = append(r.pending, c)
+		}
 	}
 }
 
