@@ -197,28 +197,59 @@ func BenchmarkLoad(b *testing.B) {
 		}
 	})
 	// A file this runtime loaded before: the compiled module comes from
-	// memory, so a load is instantiation plus validation.
-	b.Run("in-memory", func(b *testing.B) {
-		for b.Loop() {
-			m, err := warm.Load(ctx, path)
+	// memory, so a load is instantiation plus validation. "instance" is
+	// one more instance of a loaded module (what recycling and pool
+	// growth cost). Each runs first with every instance running the Go
+	// guest's _initialize (the baseline, Options.NoSnapshots), then
+	// started from the snapshot of the first instance; x_vs_init is the
+	// baseline's time over this one's.
+	init := newTestRuntime(b, Options{CacheDir: cache, NoSnapshots: true})
+	if _, err := init.Load(ctx, path); err != nil {
+		b.Fatal(err)
+	}
+	base := map[string]float64{}
+	for _, rt := range []struct {
+		name string
+		r    *Runtime
+	}{{"init", init}, {"snapshot", warm}} {
+		b.Run("in-memory/"+rt.name, func(b *testing.B) {
+			for b.Loop() {
+				m, err := rt.r.Load(ctx, path)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_ = m.Close(ctx)
+			}
+			reportVsInit(b, base, "in-memory", rt.name)
+		})
+		b.Run("instance/"+rt.name, func(b *testing.B) {
+			m, err := rt.r.Load(ctx, path)
 			if err != nil {
 				b.Fatal(err)
 			}
-			_ = m.Close(ctx)
-		}
-	})
-	b.Run("instance", func(b *testing.B) {
-		m, err := warm.Load(ctx, path)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = m.Close(ctx) })
-		for b.Loop() {
-			in, err := m.instantiate(ctx)
-			if err != nil {
-				b.Fatal(err)
+			b.Cleanup(func() { _ = m.Close(ctx) })
+			for b.Loop() {
+				in, err := m.instantiate(ctx)
+				if err != nil {
+					b.Fatal(err)
+				}
+				in.close()
 			}
-			in.close()
-		}
-	})
+			reportVsInit(b, base, "instance", rt.name)
+		})
+	}
+}
+
+// reportVsInit records the time per op of the "init" run of a benchmark
+// and reports the ratio of it to a later run's.
+func reportVsInit(b *testing.B, base map[string]float64, bench, mode string) {
+	ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(ns/1e6, "ms/op")
+	if mode == "init" {
+		base[bench] = ns
+		return
+	}
+	if init, ok := base[bench]; ok {
+		b.ReportMetric(init/ns, "x_vs_init")
+	}
 }

@@ -3,6 +3,7 @@ package wasmrt
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 )
@@ -33,6 +34,15 @@ type compiledEntry struct {
 	cm   wazero.CompiledModule
 	refs int
 	used uint64
+	// layout says how to snapshot instances of cm; nil when they cannot
+	// be (see snapshot.go).
+	layout *snapshotLayout
+	// snap is the state of cm's first instance after _initialize, once
+	// taken; instances start from it.
+	snap atomic.Pointer[snapshot]
+	// initBytes is the memory size of the last instance that ran
+	// _initialize, so the next starts with room for it.
+	initBytes atomic.Uint64
 }
 
 func newCompiledCache(max int) *compiledCache {
@@ -40,7 +50,7 @@ func newCompiledCache(max int) *compiledCache {
 }
 
 // get returns the compiled module for k, holding a reference to it.
-func (c *compiledCache) get(k compiledKey) (wazero.CompiledModule, bool) {
+func (c *compiledCache) get(k compiledKey) (*compiledEntry, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e, ok := c.entries[k]
@@ -50,13 +60,14 @@ func (c *compiledCache) get(k compiledKey) (wazero.CompiledModule, bool) {
 	e.refs++
 	c.tick++
 	e.used = c.tick
-	return e.cm, true
+	return e, true
 }
 
 // put records cm, just compiled, under k with one reference, and returns
-// the module to use: another load may have put the same code first, and
-// then cm is closed in favour of it.
-func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.CompiledModule) wazero.CompiledModule {
+// the entry to use: another load may have put the same code first, and
+// then cm is closed in favour of it. layout is how to snapshot instances
+// of cm (nil: not at all).
+func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.CompiledModule, layout *snapshotLayout) *compiledEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.tick++
@@ -64,11 +75,12 @@ func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.Compil
 		e.refs++
 		e.used = c.tick
 		_ = cm.Close(ctx)
-		return e.cm
+		return e
 	}
-	c.entries[k] = &compiledEntry{cm: cm, refs: 1, used: c.tick}
+	e := &compiledEntry{cm: cm, refs: 1, used: c.tick, layout: layout}
+	c.entries[k] = e
 	c.evictLocked(ctx)
-	return cm
+	return e
 }
 
 // release drops a reference taken by get or put.

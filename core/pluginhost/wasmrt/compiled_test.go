@@ -26,11 +26,11 @@ func TestCompiledCache(t *testing.T) {
 	key := func(b byte) compiledKey { return compiledKey{sum: [32]byte{b}, instrumented: true} }
 
 	c := newCompiledCache(1)
-	a := c.put(ctx, key(1), compile(t))
+	a := c.put(ctx, key(1), compile(t), nil)
 	if got, ok := c.get(key(1)); !ok || got != a {
 		t.Fatal("get after put missed")
 	}
-	c.put(ctx, key(2), compile(t))
+	c.put(ctx, key(2), compile(t), nil)
 	if n := c.len(); n != 2 {
 		t.Fatalf("%d entries, want 2: both are in use", n)
 	}
@@ -49,12 +49,12 @@ func TestCompiledCache(t *testing.T) {
 		t.Fatal("the most recent unused entry should be kept (max 1)")
 	}
 	dup := compile(t)
-	if got := c.put(ctx, key(2), dup); got == dup {
+	if got := c.put(ctx, key(2), dup, nil); got.cm == dup {
 		t.Fatal("put of cached code should return the cached module")
 	}
 
 	off := newCompiledCache(-1)
-	off.put(ctx, key(3), compile(t))
+	off.put(ctx, key(3), compile(t), nil)
 	_ = off.release(ctx, key(3))
 	if off.len() != 0 {
 		t.Fatal("with max < 0, a released module must be closed at once")

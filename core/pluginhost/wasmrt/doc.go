@@ -32,6 +32,12 @@
 // leaving compiled code at every loop header, which makes Go guests 5 to 25
 // times slower; it remains available as Options.CloseOnContextDone.
 //
+// Snapshots: a compiled module's first instance runs the guest's
+// _initialize; its state right after (linear memory, mutable globals, the
+// position of its fake clocks and random source) is recorded, and every
+// later instance of that code starts from the record instead (snapshot.go
+// says what is recorded and which modules get none; Options.NoSnapshots).
+//
 // The main types: Runtime (NewRuntime, Load, LoadBytes, Close), Module
 // (Info, Configure, Plan, Load, Infer, Unload, Stats, Close) and Options.
 // Errors: ErrTimeout and ErrTrapped end an instance; a *GuestError is the

@@ -14,6 +14,7 @@ const (
 	secCustom = 0
 	secImport = 2
 	secGlobal = 6
+	secExport = 7
 	secCode   = 10
 )
 
@@ -46,7 +47,31 @@ const (
 // Custom sections that hold code offsets (.debug_*) are dropped, as the
 // offsets change; everything else is kept. A module that does not import
 // wasi_snapshot_preview1.sched_yield (Go guests always do) is refused.
+//
+// instrument also exports every mutable global (the counter included)
+// under a reserved name, so that the host can snapshot an initialized
+// instance and start later ones from it (snapshot.go), unless the module
+// keeps state a snapshot cannot restore.
 func instrument(bin []byte) ([]byte, error) {
+	m, err := instrumentModule(bin)
+	if err != nil {
+		return nil, err
+	}
+	return m.code, nil
+}
+
+// instrumented is a module rewritten by instrumentModule.
+type instrumented struct {
+	code []byte
+	// snap says how to snapshot an instance of code; nil when it cannot
+	// be, for the reason in noSnapshot.
+	snap       *snapshotLayout
+	noSnapshot string
+}
+
+// instrumentModule is instrument, and says whether and how instances of
+// the result can be snapshotted.
+func instrumentModule(bin []byte) (*instrumented, error) {
 	if len(bin) < 8 || string(bin[:4]) != "\x00asm" {
 		return nil, errors.New("invalid wasm: bad magic number")
 	}
@@ -72,9 +97,11 @@ func instrument(bin []byte) ([]byte, error) {
 	}
 
 	// The new global's index follows the imported and defined globals.
-	var globals uint32
+	var globals, imported uint32
+	var mutable []uint32 // defined mutable globals a snapshot restores
 	yield := int64(-1)
-	haveGlobal, haveCode := false, false
+	haveGlobal, haveCode, haveExport := false, false, false
+	noSnapshot := ""
 	for _, s := range secs {
 		switch s.id {
 		case secCode:
@@ -85,18 +112,37 @@ func instrument(bin []byte) ([]byte, error) {
 				return nil, fmt.Errorf("invalid wasm: import section: %w", err)
 			}
 			globals += n
+			imported = n
 			yield = y
 		case secGlobal:
 			r := reader{b: s.body}
-			globals += r.u32()
+			n := r.u32()
 			if r.err != nil {
 				return nil, fmt.Errorf("invalid wasm: global section: %w", r.err)
 			}
+			var why string
+			mutable, why = scanGlobals(s.body, globals)
+			if why != "" && noSnapshot == "" {
+				noSnapshot = why
+			}
+			globals += n
 			haveGlobal = true
+		case secExport:
+			haveExport = true
+			if why := scanExports(s.body); why != "" && noSnapshot == "" {
+				noSnapshot = why
+			}
 		}
 	}
 	if !haveCode {
-		return bin, nil // no code, no loops
+		return &instrumented{code: bin, noSnapshot: "module has no code"}, nil // no code, no loops
+	}
+	switch {
+	case noSnapshot != "":
+	case imported > 0:
+		noSnapshot = "module imports globals"
+	case !haveExport:
+		noSnapshot = "module has no export section"
 	}
 	if yield < 0 {
 		return nil, fmt.Errorf("module does not import %s.sched_yield, which the host needs to enforce deadlines; load it with Options.CloseOnContextDone", wasiModule)
@@ -112,6 +158,25 @@ func instrument(bin []byte) ([]byte, error) {
 	}
 	// The counter: a mutable i32 initialized to 0.
 	newGlobal := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b}
+	counter := globals
+	// The code is scanned before the export section is written.
+	var code []byte
+	for _, s := range secs {
+		if s.id == secCode {
+			body, stateful, err := instrumentCode(s.body, check)
+			if err != nil {
+				return nil, fmt.Errorf("invalid wasm: code section: %w", err)
+			}
+			code = body
+			if stateful && noSnapshot == "" {
+				noSnapshot = "module changes tables or drops segments"
+			}
+		}
+	}
+	var layout *snapshotLayout
+	if noSnapshot == "" {
+		layout = newSnapshotLayout(append(mutable, counter))
+	}
 	for _, s := range secs {
 		// Sections are ordered: a missing global section goes before the
 		// first known section that follows it.
@@ -125,11 +190,17 @@ func instrument(bin []byte) ([]byte, error) {
 			n := r.u32()
 			emit(s.id, appendVec(r.b[r.off:], n, newGlobal))
 		case secCode:
-			body, err := instrumentCode(s.body, check)
-			if err != nil {
-				return nil, fmt.Errorf("invalid wasm: code section: %w", err)
+			emit(secCode, code)
+		case secExport:
+			if layout == nil {
+				emit(s.id, s.body)
+				break
 			}
-			emit(secCode, body)
+			r := reader{b: s.body}
+			n := r.u32()
+			body := appendU32(nil, n+uint32(len(layout.globals)))
+			body = append(append(body, r.b[r.off:]...), layout.exports()...)
+			emit(s.id, body)
 		default:
 			emit(s.id, s.body)
 		}
@@ -137,7 +208,7 @@ func instrument(bin []byte) ([]byte, error) {
 	if !haveGlobal {
 		emit(secGlobal, appendVec(nil, 0, newGlobal))
 	}
-	return out, nil
+	return &instrumented{code: out, snap: layout, noSnapshot: noSnapshot}, nil
 }
 
 // loopCheck is the code instrument inserts after every loop instruction,

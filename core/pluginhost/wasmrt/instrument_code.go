@@ -130,11 +130,13 @@ func (r *reader) limits() {
 }
 
 // instrumentCode rewrites a code section, inserting check after every
-// loop instruction.
-func instrumentCode(body []byte, check []byte) ([]byte, error) {
+// loop instruction. stateful reports whether any function changes state
+// that lives outside linear memory and globals (tables, dropped segments),
+// which rules out snapshots (see snapshot.go).
+func instrumentCode(body []byte, check []byte) (out []byte, stateful bool, err error) {
 	r := reader{b: body}
 	n := r.u32()
-	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
+	out = appendU32(make([]byte, 0, len(body)+len(body)/8), n)
 	var fn []byte
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		size := r.u32()
@@ -142,23 +144,25 @@ func instrumentCode(body []byte, check []byte) ([]byte, error) {
 		if r.err != nil {
 			break
 		}
-		var err error
-		fn, err = instrumentFunc(fn[:0], code, check)
+		var st bool
+		fn, st, err = instrumentFunc(fn[:0], code, check)
 		if err != nil {
-			return nil, fmt.Errorf("function %d: %w", i, err)
+			return nil, false, fmt.Errorf("function %d: %w", i, err)
 		}
+		stateful = stateful || st
 		out = appendU32(out, uint32(len(fn)))
 		out = append(out, fn...)
 	}
 	if r.err != nil {
-		return nil, r.err
+		return nil, false, r.err
 	}
-	return out, nil
+	return out, stateful, nil
 }
 
 // instrumentFunc appends code, one function body, to dst with check
-// inserted after every loop's block type.
-func instrumentFunc(dst, code, check []byte) ([]byte, error) {
+// inserted after every loop's block type. stateful reports a table.set,
+// table.init, table.copy, table.grow, table.fill, data.drop or elem.drop.
+func instrumentFunc(dst, code, check []byte) (out []byte, stateful bool, err error) {
 	r := reader{b: code}
 	for n := r.u32(); n > 0 && r.err == nil; n-- { // locals
 		r.u32()
@@ -178,6 +182,7 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 		case op == 0x0c || op == 0x0d || op == 0x10 || op == 0x12 || // br, br_if, call, return_call
 			(op >= 0x20 && op <= 0x26) || op == 0xd2: // locals, globals, tables, ref.func
 			r.u32()
+			stateful = stateful || op == 0x26 // table.set
 		case op == 0x0e: // br_table
 			for k := r.u32(); k > 0 && r.err == nil; k-- {
 				r.u32()
@@ -206,33 +211,38 @@ func instrumentFunc(dst, code, check []byte) ([]byte, error) {
 		case op == 0xd0: // ref.null t
 			r.byte()
 		case op == 0xfc:
-			if err := r.skipFC(); err != nil {
-				return nil, err
+			st, err := r.skipFC()
+			if err != nil {
+				return nil, false, err
 			}
+			stateful = stateful || st
 		case op <= 0x01 || op == 0x05 || op == 0x0b || op == 0x0f || op == 0x1a || op == 0x1b ||
 			(op >= 0x45 && op <= 0xc4) || op == 0xd1:
 			// No immediates.
 		default:
-			return nil, fmt.Errorf("unsupported opcode %#x at offset %d", op, r.off-1)
+			return nil, false, fmt.Errorf("unsupported opcode %#x at offset %d", op, r.off-1)
 		}
 	}
 	if r.err != nil {
-		return nil, r.err
+		return nil, false, r.err
 	}
-	return append(dst, code[last:]...), nil
+	return append(dst, code[last:]...), stateful, nil
 }
 
-// skipFC skips the immediates of a 0xfc-prefixed instruction.
-func (r *reader) skipFC() error {
+// skipFC skips the immediates of a 0xfc-prefixed instruction and reports
+// whether it changes a table or drops a segment.
+func (r *reader) skipFC() (stateful bool, err error) {
 	switch sub := r.u32(); {
 	case sub <= 7: // saturating truncations
 	case sub == 8, sub == 10, sub == 12, sub == 14: // memory.init, memory.copy, table.init, table.copy
 		r.u32()
 		r.u32()
+		return sub == 12 || sub == 14, nil
 	case sub == 9, sub == 11, sub == 13, sub >= 15 && sub <= 17: // data.drop, memory.fill, elem.drop, table.grow/size/fill
 		r.u32()
+		return sub == 9 || sub == 13 || sub == 15 || sub == 17, nil
 	default:
-		return fmt.Errorf("unsupported opcode 0xfc %d at offset %d", sub, r.off)
+		return false, fmt.Errorf("unsupported opcode 0xfc %d at offset %d", sub, r.off)
 	}
-	return nil
+	return false, nil
 }

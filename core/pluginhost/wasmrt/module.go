@@ -22,9 +22,11 @@ type Module struct {
 	file     string
 	sha      string
 	compiled wazero.CompiledModule
-	// key names compiled in the runtime's in-memory cache.
-	key  compiledKey
-	info *cpv1.PluginInfo
+	// entry holds compiled in the runtime's in-memory cache, with its
+	// snapshot; key names it there.
+	entry *compiledEntry
+	key   compiledKey
+	info  *cpv1.PluginInfo
 
 	// sem holds one token per instance in use; its capacity is the pool
 	// size.
@@ -38,8 +40,8 @@ type Module struct {
 	cfgMu sync.Mutex // serializes Configure
 	cfg   atomic.Pointer[moduleConfig]
 
-	calls, errs, recycled, trapped, timedOut atomic.Uint64
-	maxMemory                                atomic.Uint64
+	calls, errs, recycled, trapped, timedOut, restored atomic.Uint64
+	maxMemory                                          atomic.Uint64
 }
 
 // moduleConfig is the plugin's settings; gen counts Configure calls so an
@@ -66,14 +68,18 @@ type Stats struct {
 	// MaxMemoryBytes is the largest linear memory an instance had after a
 	// call.
 	MaxMemoryBytes uint64
+	// Restored instances started from the compiled module's snapshot
+	// instead of running _initialize (Options.NoSnapshots).
+	Restored uint64
 }
 
-func newModule(r *Runtime, file, sha string, compiled wazero.CompiledModule) *Module {
+func newModule(r *Runtime, file, sha string, entry *compiledEntry) *Module {
 	m := &Module{
 		rt:       r,
 		file:     file,
 		sha:      sha,
-		compiled: compiled,
+		compiled: entry.cm,
+		entry:    entry,
 		sem:      make(chan struct{}, r.opts.PoolSize),
 	}
 	m.cfg.Store(&moduleConfig{})
@@ -107,6 +113,7 @@ func (m *Module) Stats() Stats {
 		Trapped:        m.trapped.Load(),
 		TimedOut:       m.timedOut.Load(),
 		MaxMemoryBytes: m.maxMemory.Load(),
+		Restored:       m.restored.Load(),
 	}
 }
 

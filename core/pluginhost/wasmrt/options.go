@@ -108,6 +108,16 @@ type Options struct {
 	// threads or exceptions proposals.
 	CloseOnContextDone bool
 
+	// NoSnapshots makes every instance run the guest's _initialize. By
+	// default only a compiled module's first instance does; the host
+	// records its state right after, and later instances (pool growth,
+	// recycling, replacing a trapped instance, loading the same file
+	// again) start from that record, which for a Go guest turns 10 to 30
+	// ms of Go runtime and package init into a copy of a few MiB (see
+	// snapshot.go for what is recorded and when a module gets none).
+	// Snapshots are never used with RandSource set.
+	NoSnapshots bool
+
 	// CompiledInMemory is how many compiled modules no loaded Module uses
 	// are kept in memory anyway, so that loading the same file again (a
 	// rollback, swapping between two versions) skips compilation and the

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/tetratelabs/wazero/experimental"
+
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -102,18 +104,42 @@ func (m *Module) discard(in *instance) {
 	<-m.sem
 }
 
-// instantiate starts a fresh instance and runs the guest's _initialize
-// (the Go runtime and package init functions) under the init deadline.
+// instantiate starts a fresh instance: from the compiled module's
+// snapshot when it has one, else by running the guest's _initialize (the
+// Go runtime and package init functions) under the init deadline, after
+// which the first such instance is snapshotted.
 func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	r := m.rt
+	layout := m.entry.layout
+	if r.opts.NoSnapshots || r.opts.RandSource != nil {
+		layout = nil
+	}
+	var snap *snapshot
+	if layout != nil {
+		snap = m.entry.snap.Load()
+	}
+	var st envState
+	hint := m.entry.initBytes.Load()
+	if snap != nil {
+		st, hint = snap.env, uint64(len(snap.mem))
+	}
+	env, err := newGuestEnv(st)
+	if err != nil {
+		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
+	}
 	out := newOutputLog(r.log, m.file, r.opts.MaxOutputBytes)
-	cfg := r.base.WithStdout(out.stdout()).WithStderr(out.stderr())
+	cfg := r.base.WithStdout(out.stdout()).WithStderr(out.stderr()).
+		WithWalltime(env.walltime, walltimeResolution).
+		WithNanotime(env.nanotime, nanotimeResolution)
+	if r.opts.RandSource == nil {
+		cfg = cfg.WithRandSource(&env.rand)
+	}
 	var w *watch
 	if !r.opts.CloseOnContextDone {
 		w = new(watch)
 		cfg = cfg.WithOsyield(w.yield)
 	}
-	mod, err := r.rt.InstantiateModule(ctx, m.compiled, cfg)
+	mod, err := r.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, heapAllocator{hint: hint}), m.compiled, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
 	}
@@ -121,6 +147,14 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	if err != nil {
 		_ = mod.Close(context.Background())
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
+	}
+	if snap != nil {
+		if err := snap.restore(mod, layout); err != nil {
+			in.close()
+			return nil, fmt.Errorf("instantiate %s from its snapshot: %w", m.file, err)
+		}
+		m.restored.Add(1)
+		return in, nil
 	}
 	if init := mod.ExportedFunction("_initialize"); init != nil {
 		cctx := in.arm(ctx, r.opts.InitTimeout)
@@ -133,6 +167,16 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 			err, _ = classify(ctx, r.opts.InitTimeout, out, err, interrupted)
 			in.close()
 			return nil, fmt.Errorf("instantiate %s: _initialize: %w", m.file, err)
+		}
+	}
+	m.entry.initBytes.Store(uint64(mod.Memory().Size()))
+	if layout != nil && m.entry.snap.Load() == nil {
+		// Nothing has run on the instance since _initialize.
+		s, err := takeSnapshot(mod, layout, env)
+		if err != nil {
+			r.log.Warn("wasm snapshot failed; instances keep running _initialize", "file", m.file, "err", err)
+		} else {
+			m.entry.snap.CompareAndSwap(nil, s)
 		}
 	}
 	return in, nil

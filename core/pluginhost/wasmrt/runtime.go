@@ -145,13 +145,18 @@ func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [
 		return nil, fmt.Errorf("compile %s: empty file", file)
 	}
 	key := compiledKey{sum: sum, instrumented: !r.opts.CloseOnContextDone && !benchSkipInstrument}
-	compiled, ok := r.compiled.get(key)
+	entry, ok := r.compiled.get(key)
 	if !ok {
 		code := bin
+		var layout *snapshotLayout
 		if key.instrumented {
-			var err error
-			if code, err = instrument(bin); err != nil {
+			im, err := instrumentModule(bin)
+			if err != nil {
 				return nil, fmt.Errorf("compile %s: %w", file, err)
+			}
+			code, layout = im.code, im.snap
+			if layout == nil {
+				r.log.Debug("wasm instances start without snapshots", "file", file, "reason", im.noSnapshot)
 			}
 		}
 		// Compile functions on every core: a Go guest of a few MiB is
@@ -164,9 +169,9 @@ func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [
 			_ = cm.Close(ctx)
 			return nil, fmt.Errorf("load %s: %w", file, err)
 		}
-		compiled = r.compiled.put(ctx, key, cm)
+		entry = r.compiled.put(ctx, key, cm, layout)
 	}
-	m := newModule(r, file, hex.EncodeToString(sum[:]), compiled)
+	m := newModule(r, file, hex.EncodeToString(sum[:]), entry)
 	m.key = key
 	if err := m.validate(ctx); err != nil {
 		_ = m.Close(ctx)
