@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -86,9 +87,14 @@ func TestMalformedCommand(t *testing.T) {
 		{"other chunk", func(s []byte) { le.PutUint32(s[dOffset:], le.Uint32(s[dOffset:])+64) }, "not inside"},
 	}
 	r, cons := shmPair(t, Options{Entries: 4, ArenaBytes: 4 * 2 * 256, Wait: WaitPoll})
+	// The race detector does not see the ring's atomics on shared memory
+	// as synchronization, so what the consumer goroutine records is locked.
+	var mu sync.Mutex
 	var fetched []uint64
 	serve(t, cons, 4, func(c Command) Completion {
+		mu.Lock()
 		fetched = append(fetched, c.ID)
+		mu.Unlock()
 		return upperHandler(c)
 	})
 	for i, tt := range tests {
@@ -107,6 +113,8 @@ func TestMalformedCommand(t *testing.T) {
 			}
 		})
 	}
+	mu.Lock()
+	defer mu.Unlock()
 	for _, id := range fetched {
 		if id < 1000 {
 			t.Fatalf("malformed command %d reached the consumer", id)
