@@ -28,7 +28,7 @@ type inflight struct {
 
 // producerState is the owner side's Go-memory state.
 type producerState struct {
-	tags     tagSet // free tags
+	tags tagSet // free tags
 	// live is, on an in-process ring, the tags of the commands submitted
 	// and not yet answered (a shared ring keeps inflight[tag].pos, which
 	// recovery needs, instead); answered is drainCQ's scratch.
