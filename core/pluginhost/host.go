@@ -72,6 +72,8 @@ type Host struct {
 	fileMu   map[string]*sync.Mutex
 	closed   bool
 	drains   sync.WaitGroup
+	// readBuf is reused to read plugin files (stage.go).
+	readBuf readBuffer
 }
 
 type entry struct {
@@ -134,7 +136,8 @@ func (h *Host) LoadFile(ctx context.Context, path string) error {
 		return fmt.Errorf("load %s: %w", fileBase(path), ErrClosed)
 	}
 	start := time.Now()
-	f, err := stage(path, h.opts.StageDir)
+	f, done, err := stage(path, h.opts.StageDir, &h.readBuf)
+	defer done()
 	if errors.Is(err, ErrNotPlugin) {
 		return err
 	}

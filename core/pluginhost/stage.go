@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 // File is a plugin file as the host stages it for a loader.
@@ -24,8 +25,63 @@ type File struct {
 	SHA256 string
 	// Transport is TransportWasm or TransportProcess.
 	Transport string
-	// Wasm holds the module bytes for a wasm plugin.
+	// Wasm holds the module bytes for a wasm plugin. They are valid only
+	// during the LoadFunc call that receives them (the host reuses the
+	// buffer): a loader that keeps them must copy them.
 	Wasm []byte
+}
+
+// readBuffer is a buffer plugin files are read into, reused from one load
+// to the next. Reading a Go guest of several MiB into a fresh allocation
+// costs more than reading it (the kernel maps and zeroes every page on
+// first touch: 6 to 17 ms for 6.8 MB here, against 0.5 ms into a buffer
+// already used), and the buffer is only needed while the file is loaded.
+// One load at a time uses it; concurrent loads allocate.
+type readBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+// maxKeptReadBuffer is the largest buffer a readBuffer keeps.
+const maxKeptReadBuffer = 64 << 20
+
+// take returns the buffer, empty, and the function that gives it back
+// (with what it has grown to); nil and a no-op when another load has it.
+func (b *readBuffer) take() ([]byte, func([]byte)) {
+	if b == nil || !b.mu.TryLock() {
+		return nil, func([]byte) {}
+	}
+	return b.buf[:0], func(used []byte) {
+		if cap(used) <= maxKeptReadBuffer {
+			b.buf = used[:0]
+		}
+		b.mu.Unlock()
+	}
+}
+
+// readFileInto reads the file at path into buf, growing it as needed.
+func readFileInto(path string, buf []byte) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return buf, err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && int64(cap(buf)) < st.Size()+1 {
+		buf = make([]byte, 0, st.Size()+512) // +: a file still growing
+	}
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // ErrNotPlugin is returned for files in the plugin directory that are not
@@ -51,8 +107,18 @@ func pinKey(path string) string {
 }
 
 // stage reads path, decides its transport, hashes it and, for a process
-// plugin, copies it into stageDir under its hash.
-func stage(path, stageDir string) (*File, error) {
+// plugin, copies it into stageDir under its hash. It reads into rb's buffer
+// when free; the caller calls done once the File's bytes are no longer
+// used, also when stage fails.
+func stage(path, stageDir string, rb *readBuffer) (f *File, done func(), err error) {
+	buf, giveBack := rb.take()
+	f, err = stageRead(path, stageDir, &buf)
+	return f, func() { giveBack(buf) }, err
+}
+
+// stageRead is stage reading into *buf, which it leaves holding what it
+// grew to.
+func stageRead(path, stageDir string, buf *[]byte) (*File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", filepath.Base(path), err)
@@ -64,7 +130,8 @@ func stage(path, stageDir string) (*File, error) {
 	if !isWasm && st.Mode().Perm()&0o111 == 0 {
 		return nil, ErrNotPlugin
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFileInto(path, *buf)
+	*buf = data
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}

@@ -1,6 +1,7 @@
 package wasmrt
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -126,7 +127,7 @@ func (r *Runtime) Load(ctx context.Context, path string) (*Module, error) {
 }
 
 // LoadBytes is Load for a module already in memory; file names it in
-// errors and logs.
+// errors and logs. It does not keep bin: the caller may reuse it.
 func (r *Runtime) LoadBytes(ctx context.Context, file string, bin []byte) (*Module, error) {
 	return r.LoadHashed(ctx, file, bin, sha256.Sum256(bin))
 }
@@ -158,6 +159,11 @@ func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [
 			if layout == nil {
 				r.log.Debug("wasm instances start without snapshots", "file", file, "reason", im.noSnapshot)
 			}
+		}
+		if len(code) > 0 && &code[0] == &bin[0] {
+			// The caller may reuse bin once Load returns (the plugin host
+			// does), and wazero may keep slices of what it compiles.
+			code = bytes.Clone(bin)
 		}
 		// Compile functions on every core: a Go guest of a few MiB is
 		// compiled in roughly 1/GOMAXPROCS of the time.
