@@ -4,7 +4,9 @@
 // queue pair or io_uring, for inference commands.
 //
 // Two transports, one API. New builds a ring in Go memory for a consumer in
-// the same process. Create builds it in a file under /dev/shm (the owner
+// the same process: its SQ and CQ carry Go values (a tag, a completion
+// record), published a batch at a time with one atomic each way, and are
+// not validated (the producer is the same program). Create builds it in a file under /dev/shm (the owner
 // side, where producers submit); Open maps that file from another process
 // (the consumer side, a model worker in Go, or in any language that follows
 // docs/ring.md, such as examples/ring-consumer-python).
@@ -30,10 +32,11 @@
 // for one while ctx lives (or returns ErrFull at once with
 // Options.FailFast).
 //
-// Every descriptor a consumer reads is validated (magic, version, kind,
-// flags, tag, payload range); a malformed one never reaches Fetch's caller
-// and is completed back with StatusMalformed. The owner validates
-// completions the same way.
+// On a shared ring every descriptor a consumer reads is validated (magic,
+// version, kind, flags, tag, payload range); a malformed one never reaches
+// Fetch's caller and is completed back with StatusMalformed. The owner
+// validates completions the same way. Free tags, and the tags a consumer
+// holds, are bitmaps: a batch takes or returns them with one atomic per 64.
 //
 // The owner watches the consumer (pid, heartbeat word, detach): when it dies
 // or detaches, every command it fetched and did not complete is re-offered

@@ -146,30 +146,40 @@ func chanBatched(n, batch, window int) (float64, float64) {
 }
 
 // BenchmarkInProcessCall: one Call (submit, wait for its own completion)
-// at a time, polling; against one Go channel round trip at a time.
+// at a time, polling and sleeping; against one Go channel round trip at a
+// time.
 func BenchmarkInProcessCall(b *testing.B) {
-	r := newBenchRing(b, WaitPoll)
-	serve(b, r, benchBatch, func(c Command) Completion { return c.Reply(StatusOK, nil) })
-	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		if _, err := r.Call(ctx, Command{ID: uint64(i)}); err != nil {
-			b.Fatal(err)
-		}
+	for _, mode := range []WaitMode{WaitPoll, WaitSleep} {
+		b.Run(mode.String(), func(b *testing.B) {
+			r := newBenchRing(b, mode)
+			serve(b, r, benchBatch, func(c Command) Completion { return c.Reply(StatusOK, nil) })
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := r.Call(ctx, Command{ID: uint64(i)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			ringNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+			chanNs := chanRoundTrip(max(b.N, 10000), 1)
+			b.ReportMetric(chanNs, "chan-ns/call")
+			b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+		})
 	}
-	b.StopTimer()
-	ringNs := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
-	chanNs := chanRoundTrip(max(b.N, 10000), 1)
-	b.ReportMetric(chanNs, "chan-ns/call")
-	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
 }
 
 // BenchmarkInProcessOneWay: unbatched one-way latency, submit of one
-// command → a polling consumer's Fetch returning it (oneway-ns), against
-// a Go channel send → a receiving goroutine.
+// command → the consumer's Fetch returning it (oneway-ns), polling and
+// sleeping, against a Go channel send → a receiving goroutine.
 func BenchmarkInProcessOneWay(b *testing.B) {
-	r := newBenchRing(b, WaitPoll)
+	for _, mode := range []WaitMode{WaitPoll, WaitSleep} {
+		b.Run(mode.String(), func(b *testing.B) { benchOneWay(b, newBenchRing(b, mode)) })
+	}
+}
+
+func benchOneWay(b *testing.B, r *Ring) {
 	base := time.Now()
 	var total atomic.Int64
 	serve(b, r, 1, func(c Command) Completion {

@@ -82,8 +82,8 @@ func (r *Ring) parkEnd() { r.parked.Add(-1) }
 // they spin, waiters drain it themselves). With nobody parked it waits for
 // someone to park, not on the CQ doorbell.
 func (r *Ring) startReaper() {
-	if r.opts.Wait == WaitPoll {
-		return
+	if r.opts.Wait == WaitPoll || r.local != nil {
+		return // in process, Call and Reap sleep on the CQ doorbell themselves
 	}
 	r.wg.Add(1)
 	go func() {
@@ -334,7 +334,16 @@ func (r *Ring) Call(ctx context.Context, cmd Command) (Completion, error) {
 			r.spin(i)
 			continue
 		}
-		if !spinning && !closed {
+		if !spinning && !closed && r.local != nil {
+			c, ok := r.callSleep(ctx, ch)
+			if ok {
+				chanPool.Put(ch)
+				return c, c.Err()
+			}
+			if ctx.Err() == nil && !r.closed.Load() {
+				continue // the doorbell rang: drain and look again
+			}
+		} else if !spinning && !closed {
 			r.parkBegin()
 			select {
 			case c := <-ch:
@@ -428,6 +437,27 @@ func (r *Ring) Reap(ctx context.Context, buf []Completion) (int, error) {
 		}
 		r.parkEnd()
 	}
+}
+
+// callSleep parks Call on an in-process ring until its completion arrives
+// on ch (ok) or the CQ doorbell rings (then Call drains the CQ itself, so
+// a completion reaches its caller with one goroutine hand-off, without a
+// reaper goroutine in between), ctx ends or the ring closes.
+func (r *Ring) callSleep(ctx context.Context, ch chan Completion) (Completion, bool) {
+	waiters := r.u32(offCQWaiters)
+	atomic.AddUint32(waiters, 1)
+	defer atomic.AddUint32(waiters, math.MaxUint32) // -1
+	if r.cqReady() || ctx.Err() != nil || r.closed.Load() {
+		return Completion{}, false
+	}
+	select {
+	case c := <-ch:
+		return c, true
+	case <-r.parkCQ:
+	case <-ctx.Done():
+	case <-r.stop:
+	}
+	return Completion{}, false
 }
 
 // reapSleep parks Reap on an in-process ring until the consumer rings the
