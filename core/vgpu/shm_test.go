@@ -139,15 +139,7 @@ func TestProcessKilledBeforeFetching(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A stopped process fetches nothing: the commands stay in the ring.
-	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "the plugin's process to stop", func() bool {
-		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-		// Field 3, after the parenthesized command name, is the state.
-		i := strings.LastIndexByte(string(stat), ')')
-		return err == nil && i > 0 && len(stat) > i+2 && stat[i+2] == 'T'
-	})
+	stopProcess(t, pid)
 	var wg sync.WaitGroup
 	for i := range 3 {
 		wg.Add(1)
@@ -167,6 +159,65 @@ func TestProcessKilledBeforeFetching(t *testing.T) {
 	if st := status(g, "s"); st.Completed != 4 || st.Failed != 0 || st.Retried != 0 {
 		t.Fatalf("after the kill: %+v", st)
 	}
+}
+
+// TestBatchingProcessModel: a process model plugin that implements
+// plugin.BatchModel receives the commands waiting in its ring as one
+// batch, and each caller gets its own answer.
+func TestBatchingProcessModel(t *testing.T) {
+	h := newHost(t, testModel{Name: "batch-model", MemoryMiB: 1, GPUTimeUs: 300})
+	g := newGateway(t, Options{Adapters: HostAdapters(h), MaxInFlight: 16, Config: vgpuConfig(
+		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
+	ctx := context.Background()
+	if text, _, err := collect(ctx, g, "batch-model", request("alone", 0)); err != nil || text != "alone (batch of 1)" {
+		t.Fatalf("first request: %q %v", text, err)
+	}
+	pidText, _, err := collect(ctx, g, "batch-model", request("pid", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// While the process is stopped, eight requests wait in its ring; when
+	// it goes on, one fetch takes them all.
+	stopProcess(t, pid)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			want := fmt.Sprint("request ", i, " (batch of 8)")
+			text, done, err := collect(ctx, g, "batch-model", request(fmt.Sprint("request ", i), 0))
+			if err != nil || text != want || done.GetUsage().GetGpuTimeUs() != 300 {
+				t.Errorf("request %d: %q %v %v", i, text, done, err)
+			}
+		}()
+	}
+	waitFor(t, "eight commands in the ring", func() bool { return status(g, "s").InFlight == 8 })
+	if err := syscall.Kill(pid, syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	if st := status(g, "s"); st.Completed != 10 || st.ShmCommands != 10 {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+// stopProcess stops pid with SIGSTOP and waits until it has stopped.
+func stopProcess(t *testing.T, pid int) {
+	t.Helper()
+	if err := syscall.Kill(pid, syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Kill(pid, syscall.SIGCONT) })
+	waitFor(t, "the plugin's process to stop", func() bool {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		// Field 3, after the parenthesized command name, is the state.
+		i := strings.LastIndexByte(string(stat), ')')
+		return err == nil && i > 0 && len(stat) > i+2 && stat[i+2] == 'T'
+	})
 }
 
 // shmLaneOf is model's shared-memory lane on slice name.

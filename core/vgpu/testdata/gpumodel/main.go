@@ -4,7 +4,10 @@
 // reports gpu_time_us. Infer looks at the last message's text: "fail:why"
 // fails with why, "pid" answers the process id, "crash" exits the process,
 // "block" waits for the call's context, "sleep:ms" sleeps
-// before answering, anything else is echoed back in two chunks.
+// before answering, anything else is echoed back in two chunks. A plugin
+// whose name starts with "batch-" is a plugin.BatchModel: over the host's
+// ring it runs each fetch in one InferBatch and answers every request
+// with "<text> (batch of N)" ("pid" with the process id).
 package main
 
 import (
@@ -96,6 +99,37 @@ func (m *model) Infer(ctx context.Context, req *cpv1.InferRequest, send func(*cp
 		Usage: &cpv1.InferUsage{PromptTokens: int32(len(text)), GpuTimeUs: m.settings().GPUTimeUs}})
 }
 
+// batching runs a fetch's requests together.
+type batching struct{ *model }
+
+func (b batching) InferBatch(ctx context.Context, reqs []*cpv1.InferRequest, send func(int, *cpv1.InferChunk) error) []error {
+	errs := make([]error, len(reqs))
+	for i, req := range reqs {
+		var text string
+		if msgs := req.GetMessages(); len(msgs) > 0 {
+			for _, p := range msgs[len(msgs)-1].GetContent() {
+				text += p.GetText()
+			}
+		}
+		reply := fmt.Sprintf("%s (batch of %d)", text, len(reqs))
+		if text == "pid" {
+			reply = strconv.Itoa(os.Getpid())
+		}
+		if err := send(i, &cpv1.InferChunk{Delta: reply}); err != nil {
+			errs[i] = err
+			continue
+		}
+		errs[i] = send(i, &cpv1.InferChunk{Done: true, FinishReason: "stop",
+			Usage: &cpv1.InferUsage{GpuTimeUs: b.settings().GPUTimeUs}})
+	}
+	return errs
+}
+
 func main() {
-	plugin.ServeModel(&cpv1.PluginInfo{Name: name, Version: "1.0.0"}, &model{})
+	m := &model{}
+	if strings.HasPrefix(name, "batch-") {
+		plugin.ServeModel(&cpv1.PluginInfo{Name: name, Version: "1.0.0"}, batching{m})
+		return
+	}
+	plugin.ServeModel(&cpv1.PluginInfo{Name: name, Version: "1.0.0"}, m)
 }
