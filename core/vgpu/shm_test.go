@@ -68,14 +68,7 @@ func TestProcessKilledMidBatch(t *testing.T) {
 	g := newGateway(t, Options{Adapters: HostAdapters(h), MaxInFlight: 8, Config: vgpuConfig(
 		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
 	ctx := context.Background()
-	pidText, _, err := collect(ctx, g, "model-kill", request("pid", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := modelPid(t, g, "model-kill")
 	var wg sync.WaitGroup
 	for i := range 5 {
 		wg.Add(1)
@@ -104,11 +97,10 @@ func TestProcessKilledMidBatch(t *testing.T) {
 		t.Fatalf("after the kill: %+v", st)
 	}
 	retried := st.Retried
-	newPid, _, err := collect(ctx, g, "model-kill", request("pid", 0))
-	if err != nil || newPid == pidText {
-		t.Fatalf("pid after restart: %q (was %q) %v", newPid, pidText, err)
+	if newPid := modelPid(t, g, "model-kill"); newPid == pid {
+		t.Fatalf("pid after restart: %d, as before", newPid)
 	}
-	_, _, err = collect(ctx, g, "model-kill", request("crash", 0))
+	_, _, err := collect(ctx, g, "model-kill", request("crash", 0))
 	if !errors.Is(err, ring.ErrConsumerLost) {
 		t.Fatalf("a command that kills its process twice: %v", err)
 	}
@@ -130,14 +122,7 @@ func TestProcessKilledBeforeFetching(t *testing.T) {
 	g := newGateway(t, Options{Adapters: HostAdapters(h), MaxInFlight: 8, Config: vgpuConfig(
 		config.SliceConfig{Name: "s", MemoryMiB: 10, ComputePercent: 100})})
 	ctx := context.Background()
-	pidText, _, err := collect(ctx, g, "model-stopped", request("pid", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := modelPid(t, g, "model-stopped")
 	// A stopped process fetches nothing: the commands stay in the ring.
 	stopProcess(t, pid)
 	var wg sync.WaitGroup
@@ -172,14 +157,7 @@ func TestBatchingProcessModel(t *testing.T) {
 	if text, _, err := collect(ctx, g, "batch-model", request("alone", 0)); err != nil || text != "alone (batch of 1)" {
 		t.Fatalf("first request: %q %v", text, err)
 	}
-	pidText, _, err := collect(ctx, g, "batch-model", request("pid", 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(pidText)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pid := modelPid(t, g, "batch-model")
 	// While the process is stopped, eight requests wait in its ring; when
 	// it goes on, one fetch takes them all.
 	stopProcess(t, pid)
@@ -203,6 +181,20 @@ func TestBatchingProcessModel(t *testing.T) {
 	if st := status(g, "s"); st.Completed != 10 || st.ShmCommands != 10 {
 		t.Fatalf("status %+v", st)
 	}
+}
+
+// modelPid asks the gpumodel plugin serving model for its process id.
+func modelPid(t *testing.T, g *Gateway, model string) int {
+	t.Helper()
+	text, _, err := collect(context.Background(), g, model, request("pid", 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(text)
+	if err != nil {
+		t.Fatalf("pid of %s: %v", model, err)
+	}
+	return pid
 }
 
 // stopProcess stops pid with SIGSTOP and waits until it has stopped.
