@@ -33,10 +33,13 @@
 // (ring.Call); the request itself stays in Go memory. A model whose adapter
 // runs as a process plugin gets its own shared-memory ring instead
 // (contract 1.1, LoadRequest.ring_path; see shm.go): the plugin's SDK
-// consumes it and no RPC is made per request. When that process dies, the
-// commands it had fetched are retried once on the restarted process; the
-// node should also call Recovered when the plugin host reports a plugin
-// recovered or swapped, so the new process attaches to the ring.
+// consumes it and no RPC is made per request (a plugin implementing
+// plugin.BatchModel gets each fetch as one batch). When that process dies,
+// the commands it had fetched are retried once on the restarted process,
+// and the gateway has the restarted process attach to the ring (the ring
+// reports the lost consumer), so commands it had not fetched are served
+// too; the node also calls Recovered when the plugin host reports a plugin
+// recovered or swapped.
 //
 // Cancellation: a queued command leaves the queue at once; a running one
 // returns to its caller at once, its adapter sees the canceled context
