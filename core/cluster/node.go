@@ -66,6 +66,12 @@ type Options struct {
 	Pins func() map[string]string
 	// OnPlugin is told of every plugin sync, written or refused.
 	OnPlugin func(PluginSync)
+	// Prepare, when set, is handed each fetched and verified plugin file
+	// under its hidden temporary name before it is renamed into
+	// PluginDir (the plugin host compiles a wasm module there, so the swap
+	// that follows only starts it). Its error is logged; the file is
+	// published anyway and the host refuses it with the reason.
+	Prepare func(ctx context.Context, name, path string) error
 
 	// Logger is the node's logger (default slog.Default()).
 	Logger *slog.Logger

@@ -54,9 +54,25 @@ func TestPluginPush(t *testing.T) {
 	nodes := make([]*Node, 3)
 	dirs := make([]string, 3)
 	logs := make([]*syncLog, 3)
+	// Node 2 prepares what it fetched before publishing it: the hidden
+	// temporary file, whole, not yet in place.
+	var prepMu sync.Mutex
+	var prepared []string
+	prepare := func(_ context.Context, name, path string) error {
+		data, err := os.ReadFile(path)
+		_, published := os.Stat(filepath.Join(filepath.Dir(path), name))
+		prepMu.Lock()
+		defer prepMu.Unlock()
+		prepared = append(prepared, fmt.Sprintf("%s hidden=%v sha=%s published=%v err=%v",
+			name, strings.HasPrefix(filepath.Base(path), "."), sum(data)[:8], published == nil, err))
+		return errors.New("a failed preparation does not stop the sync")
+	}
 	for i := range nodes {
 		dirs[i], logs[i] = t.TempDir(), &syncLog{}
 		o := Options{NodeID: fmt.Sprintf("p%d", i+1), NATSURL: cl.URL(), PluginDir: dirs[i], OnPlugin: logs[i].add}
+		if i == 1 {
+			o.Prepare = prepare
+		}
 		if i == 2 {
 			o.Pins = func() map[string]string { return map[string]string{"pinned": strings.Repeat("0", 64)} }
 		}
@@ -91,6 +107,12 @@ func TestPluginPush(t *testing.T) {
 		return nil
 	})
 	t.Logf("1 MiB plugin in all three directories %s after the push", time.Since(pushed).Round(time.Millisecond))
+	prepMu.Lock()
+	got := strings.Join(prepared, "; ")
+	prepMu.Unlock()
+	if want := "planner-x hidden=true sha=" + obj.SHA256[:8] + " published=false err=<nil>"; got != want {
+		t.Errorf("prepared: %s, want %s", got, want)
+	}
 	for _, d := range dirs {
 		ents, _ := os.ReadDir(d)
 		if len(ents) != 1 {

@@ -164,7 +164,15 @@ func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plug
 	if m, err := strconv.ParseUint(info.Metadata[metaMode], 8, 32); err == nil {
 		mode = os.FileMode(m) & 0o755
 	}
-	if err := writeVerified(n.opts.PluginDir, info.Name, obj, s.SHA256, mode); err != nil {
+	prepare := func(tmp string) {
+		if n.opts.Prepare == nil {
+			return
+		}
+		if err := n.opts.Prepare(ctx, info.Name, tmp); err != nil {
+			n.log.Warn("cluster: preparing a pushed plugin failed; publishing it for the host to refuse", "name", info.Name, "error", err)
+		}
+	}
+	if err := writeVerified(n.opts.PluginDir, info.Name, obj, s.SHA256, mode, prepare); err != nil {
 		s.Err = err
 		return s
 	}
@@ -180,10 +188,10 @@ func (n *Node) remember(name, sum string) {
 }
 
 // writeVerified copies r into dir/.name.<random> while hashing it, and
-// renames it to dir/name only if the hash is want: the plugin host's
-// watcher ignores dot files, so it sees the plugin appear whole or not at
-// all.
-func writeVerified(dir, name string, r io.Reader, want string, mode os.FileMode) error {
+// renames it to dir/name only if the hash is want, after prepare(tmp): the
+// plugin host's watcher ignores dot files, so it sees the plugin appear
+// whole or not at all.
+func writeVerified(dir, name string, r io.Reader, want string, mode os.FileMode, prepare func(tmp string)) error {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
 	tmp := filepath.Join(dir, "."+name+"."+hex.EncodeToString(rnd[:]))
@@ -214,6 +222,7 @@ func writeVerified(dir, name string, r io.Reader, want string, mode os.FileMode)
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("write plugin %s: %w", name, err)
 	}
+	prepare(tmp)
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		return fmt.Errorf("install plugin %s: %w", name, err)
 	}

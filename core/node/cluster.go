@@ -40,7 +40,7 @@ func (n *Node) startCluster(ctx context.Context, cfg *config.Config) error {
 		NodeID: cc.NodeID, Replicas: cc.Replicas, AckWait: cc.AckWait, DeviceTTL: cc.DeviceTTL,
 		Devices: n.Pool.Devices, PluginDir: cfg.Plugins.Dir,
 		Pins:     func() map[string]string { return n.cfg.Current().Plugins.Pin },
-		OnPlugin: n.pluginSynced, Logger: n.log})
+		OnPlugin: n.pluginSynced, Prepare: n.Host.Prepare, Logger: n.log})
 	if err != nil {
 		return fmt.Errorf("join cluster: %w", err)
 	}

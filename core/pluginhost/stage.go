@@ -119,6 +119,12 @@ func stage(path, stageDir string, rb *readBuffer) (f *File, done func(), err err
 // stageRead is stage reading into *buf, which it leaves holding what it
 // grew to.
 func stageRead(path, stageDir string, buf *[]byte) (*File, error) {
+	return stageAs(path, stageDir, buf, strings.HasSuffix(path, ".wasm"))
+}
+
+// stageAs is stageRead with the transport's choice made by the caller
+// (isWasm: the file is a wasm module whatever its name).
+func stageAs(path, stageDir string, buf *[]byte, isWasm bool) (*File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", filepath.Base(path), err)
@@ -126,7 +132,6 @@ func stageRead(path, stageDir string, buf *[]byte) (*File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, ErrNotPlugin
 	}
-	isWasm := strings.HasSuffix(path, ".wasm")
 	if !isWasm && st.Mode().Perm()&0o111 == 0 {
 		return nil, ErrNotPlugin
 	}
