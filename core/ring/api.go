@@ -162,8 +162,12 @@ const (
 	// WaitAdaptive spins for Options.SpinFor, then sleeps (the default).
 	WaitAdaptive WaitMode = iota
 	// WaitPoll spins with runtime.Gosched: lowest latency, a busy core.
+	// Each side needs a free core: on an oversubscribed machine a spinner
+	// waits out its peer's time slice (docs/perf.md).
 	WaitPoll
-	// WaitSleep sleeps on a futex doorbell word in the shared header.
+	// WaitSleep sleeps on a futex doorbell word in the shared header; an
+	// in-process ring parks the goroutine on a channel instead, which is
+	// its fastest mode for batches on a busy machine (docs/perf.md).
 	WaitSleep
 )
 
