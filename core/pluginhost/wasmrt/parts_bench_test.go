@@ -125,6 +125,10 @@ func benchParts(b *testing.B, m *Module) {
 	b.Run("guest-plan", export("parts_plan"))
 	b.Run("guest-marshal-reply", export("parts_marshal"))
 	b.Run("guest-marshal-reply-vt", export("parts_marshal_vt"))
+	b.Run("guest-unmarshal-vt-unsafe-noyield", export("parts_unmarshal_vt_unsafe", size))
+	b.Run("guest-unmarshal-reuse-noyield", export("parts_unmarshal_reuse", size))
+	b.Run("guest-plan-noyield", export("parts_plan_only"))
+	b.Run("guest-marshal-reply-vt-noyield", export("parts_marshal_vt_only"))
 	b.Run("cp_plan", export("cp_plan", ptr, size))
 	b.Run("invoke", func(b *testing.B) {
 		for b.Loop() {

@@ -15,9 +15,9 @@ import (
 )
 
 // Snapshots. A Go guest's _initialize (the Go runtime, then every
-// package's init) costs 10 to 30 ms per instance, most of a swap to a file
-// compiled before and all of what a pool pays to grow or replace an
-// instance. So after the first instance of a compiled module has run
+// package's init) runs in every new instance: when a pool grows, recycles
+// or replaces an instance, and in a swap to a file compiled before. So
+// after the first instance of a compiled module has run
 // _initialize, and before anything else runs on it, the host records the
 // instance's state: its linear memory, every mutable global, and the
 // readings of its fake clocks and deterministic random source. A later

@@ -103,3 +103,36 @@ func partsMarshalVT() {
 	_, _ = resp.MarshalToSizedBufferVT(out)
 	runtime.Gosched()
 }
+
+// The exports below do their part without yielding, so that
+// BenchmarkCallParts sees what one call's share costs; the calls between
+// yields of the real cp_plan are few, so the garbage collector's work is
+// included only as far as it runs meanwhile.
+
+//go:wasmexport parts_unmarshal_vt_unsafe
+func partsUnmarshalVTUnsafe(size uint32) {
+	req := new(cpv1.PlanRequest)
+	_ = req.UnmarshalVTUnsafe(in(size))
+	sink = req
+}
+
+// reused is the request parts_unmarshal_reuse decodes into.
+var reused = new(cpv1.PlanRequest)
+
+//go:wasmexport parts_unmarshal_reuse
+func partsUnmarshalReuse(size uint32) {
+	*reused = cpv1.PlanRequest{}
+	_ = reused.UnmarshalVTUnsafe(in(size))
+}
+
+//go:wasmexport parts_plan_only
+func partsPlanOnly() {
+	sink = plan(&cpv1.PlanRequest{Observation: &cpv1.Observation{Screen: &cpv1.ScreenSize{Width: 1080, Height: 2400}}})
+}
+
+//go:wasmexport parts_marshal_vt_only
+func partsMarshalVTOnly() {
+	n := resp.SizeVT()
+	out = append(out[:0], make([]byte, n)...)
+	_, _ = resp.MarshalToSizedBufferVT(out)
+}
