@@ -14,7 +14,7 @@ import (
 // them one by one (many producers on the CQ), and two goroutines Reap;
 // every command is answered exactly once with its own result.
 func TestConcurrentEverything(t *testing.T) {
-	for _, mode := range []WaitMode{WaitPoll, WaitAdaptive} {
+	for _, mode := range []WaitMode{WaitPoll, WaitAdaptive, WaitSleep} {
 		t.Run(mode.String(), func(t *testing.T) {
 			r, err := New(Options{Entries: 32, ArenaBytes: 32 * 2 * 64, Wait: mode})
 			if err != nil {
