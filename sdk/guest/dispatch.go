@@ -141,7 +141,12 @@ func plan(in []byte) (message, error) {
 	if reg.planner == nil {
 		return nil, errors.New("guest: this plugin is not a planner")
 	}
-	req := new(cpv1.PlanRequest)
+	var req *cpv1.PlanRequest
+	if reg.zeroCopy && reuseRequests == "on" {
+		req = reusedPlanRequest(in)
+	} else {
+		req = new(cpv1.PlanRequest)
+	}
 	if err := decodeRequest(req, in); err != nil {
 		return nil, fmt.Errorf("decode plan request: %w", err)
 	}
@@ -159,7 +164,12 @@ func infer(in []byte) (message, error) {
 	if reg.model == nil {
 		return nil, errors.New("guest: this plugin is not a model")
 	}
-	req := new(cpv1.InferRequest)
+	var req *cpv1.InferRequest
+	if reg.zeroCopy && reuseRequests == "on" {
+		req = reusedInferRequest()
+	} else {
+		req = new(cpv1.InferRequest)
+	}
 	if err := decodeRequest(req, in); err != nil {
 		return nil, fmt.Errorf("decode infer request: %w", err)
 	}
@@ -180,7 +190,8 @@ type decoder interface {
 	UnmarshalVTUnsafe(dAtA []byte) error
 }
 
-// decodeRequest decodes a request, aliasing in when the plugin is a ZeroCopier.
+// decodeRequest decodes a request, aliasing in when the plugin is a
+// ZeroCopier (whose requests are also reused messages, see reuse.go).
 func decodeRequest(req decoder, in []byte) error {
 	if reg.zeroCopy {
 		return req.UnmarshalVTUnsafe(in)

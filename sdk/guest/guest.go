@@ -50,9 +50,12 @@ type Configurer interface {
 // functions and do). Their requests are decoded without copying: strings
 // and byte fields alias the instance's request buffer, which the next call
 // overwrites, so a value kept past the call must be copied first
-// (strings.Clone, bytes.Clone). It saves an allocation per field; for a
-// 4 KiB UI tree that is about 3 µs of a 9 µs call. Returning false, or not
-// implementing it, keeps the copying decoder.
+// (strings.Clone, bytes.Clone). The request message itself, its
+// Observation and the Observation's Screen are reused by the next call
+// too, so a pointer to them must not be kept either. It saves an
+// allocation per field and per message; for a 4 KiB UI tree that is about
+// 3 µs of a 9 µs call. Returning false, or not implementing it, keeps the
+// copying decoder and fresh messages.
 type ZeroCopier interface {
 	ZeroCopyRequests() bool
 }

@@ -70,17 +70,21 @@ func BenchmarkPlan4KiB(b *testing.B) {
 		name         string
 		opts         Options
 		noInstrument bool
+		ldflags      string
 	}{
-		{"wasm", Options{}, false},
+		{"wasm", Options{}, false, ""},
+		// The guest SDK decoding every request into fresh messages instead
+		// of reused ones (sdk/guest/reuse.go).
+		{"wasm-fresh-requests", Options{}, false, "-X github.com/openautoglm/cloudphone/sdk/guest.reuseRequests=off"},
 		// What the loop instrumentation costs: no deadline enforcement.
-		{"wasm-uninstrumented", Options{}, true},
-		{"wasm-CloseOnContextDone", Options{CloseOnContextDone: true}, false},
+		{"wasm-uninstrumented", Options{}, true, ""},
+		{"wasm-CloseOnContextDone", Options{CloseOnContextDone: true}, false, ""},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
 			benchSkipInstrument = mode.noInstrument
 			defer func() { benchSkipInstrument = false }()
 			r := newTestRuntime(b, mode.opts)
-			m := loadTest(b, r, helloDir, "")
+			m := loadTest(b, r, helloDir, mode.ldflags)
 			b.ReportAllocs()
 			b.ResetTimer()
 			done := cpuPerOp(b)
