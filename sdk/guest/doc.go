@@ -122,5 +122,8 @@
 // place, the fields aliasing the request buffer that the next call
 // overwrites. For a 4 KiB UI tree that saves about 3 µs of a 9 µs call.
 // A plugin that caches something from a request (a parsed instruction, say)
-// copies it first with strings.Clone; planner-intent does.
+// copies it first with strings.Clone; planner-intent does. Its requests
+// are also decoded into the same messages on every call (the request, its
+// Observation and the Observation's Screen), so a pointer to them must not
+// be kept either; a call then allocates only what the plugin does.
 package guest
