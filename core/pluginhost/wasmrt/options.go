@@ -124,8 +124,9 @@ type Options struct {
 	// CompiledInMemory is how many compiled modules no loaded Module uses
 	// are kept in memory anyway, so that loading the same file again (a
 	// rollback, swapping between two versions) skips compilation and the
-	// on-disk cache: a Go guest's compiled code takes tens of MiB. Modules
-	// in use are always kept. Defaults to DefaultCompiledInMemory; negative
+	// on-disk cache: a Go guest's compiled code takes tens of MiB, plus
+	// the snapshot of its first instance (its initialized linear memory,
+	// 5.5 MiB for planner-hello). Modules in use are always kept. Defaults to DefaultCompiledInMemory; negative
 	// keeps none.
 	CompiledInMemory int
 }
