@@ -43,7 +43,7 @@ type readBuffer struct {
 }
 
 // maxKeptReadBuffer is the largest buffer a readBuffer keeps.
-const maxKeptReadBuffer = 64 << 20
+const maxKeptReadBuffer = 32 << 20
 
 // take returns the buffer, empty, and the function that gives it back
 // (with what it has grown to); nil and a no-op when another load has it.
@@ -111,6 +111,11 @@ func pinKey(path string) string {
 // when free; the caller calls done once the File's bytes are no longer
 // used, also when stage fails.
 func stage(path, stageDir string, rb *readBuffer) (f *File, done func(), err error) {
+	if !strings.HasSuffix(path, ".wasm") {
+		// A process plugin's swap is dominated by starting it; its binary
+		// (often tens of MiB) is not worth keeping a buffer for.
+		rb = nil
+	}
 	buf, giveBack := rb.take()
 	f, err = stageRead(path, stageDir, &buf)
 	return f, func() { giveBack(buf) }, err
