@@ -30,7 +30,17 @@ func (r *Ring) startMonitor() {
 			}
 			state := r.u32(offConsumerState)
 			switch atomic.LoadUint32(state) {
+			default:
+				// None or recovering: a consumer's heartbeat is timed from
+				// when it is first seen attached. It claims the state
+				// before it publishes its pid, epoch and first beat, so
+				// the words seen then may still be a previous consumer's
+				// (or a new ring's zeros): measured against an old
+				// sighting, a consumer caught mid-attach would be
+				// declared lost at once.
+				beatSeen = time.Time{}
 			case consumerDetached:
+				beatSeen = time.Time{}
 				if atomic.CompareAndSwapUint32(state, consumerDetached, consumerRecovering) {
 					r.recoverLost(fmt.Sprintf("consumer pid %d detached", atomic.LoadUint32(r.u32(offConsumerPID))))
 				}
@@ -38,7 +48,7 @@ func (r *Ring) startMonitor() {
 				now := time.Now()
 				pid := atomic.LoadUint32(r.u32(offConsumerPID))
 				e, b := atomic.LoadUint32(r.u32(offEpoch)), atomic.LoadUint64(r.u64(offHeartbeat))
-				if e != epoch || b != beat {
+				if e != epoch || b != beat || beatSeen.IsZero() {
 					epoch, beat, beatSeen = e, b, now
 				}
 				ns := atomic.LoadUint64(r.u64(offConsumerPidNS))

@@ -328,6 +328,66 @@ func TestConsumerStalled(t *testing.T) {
 	}
 }
 
+// TestConsumerCaughtMidAttach: a consumer claims the consumer state before
+// it publishes its pid, epoch and first heartbeat; an owner that looks in
+// between must not declare it lost (it did, measuring against the zero
+// time, and the consumer's first Fetch failed: a flake under load, and a
+// hang of the callers when no consumer came back). Here the test makes
+// an attach's first store itself and goes no further, so the owner's
+// monitor sees the half-attached state for many ticks.
+func TestConsumerCaughtMidAttach(t *testing.T) {
+	for _, reattach := range []bool{false, true} {
+		t.Run(fmt.Sprintf("reattach=%v", reattach), func(t *testing.T) {
+			path := shmPath(t)
+			losses := make(chan string, 4)
+			r, err := Create(path, Options{Entries: 4, ArenaBytes: 4 * 2 * 64, Wait: WaitSleep,
+				HeartbeatInterval: 2 * time.Millisecond, HeartbeatTimeout: time.Second, Logger: quiet,
+				OnConsumerLost: func(why string, _ int) { losses <- why }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { r.Close() })
+			if reattach {
+				// A first consumer comes and goes, leaving its epoch and
+				// heartbeat words behind.
+				c, err := Open(path, Options{Logger: quiet})
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.Close()
+				if why := <-losses; !strings.Contains(why, "detached") {
+					t.Fatalf("first consumer: %s", why)
+				}
+				time.Sleep(20 * time.Millisecond) // its last beat is old now
+			}
+			state := r.u32(offConsumerState)
+			waitFor(t, "no consumer", func() bool { return atomic.LoadUint32(state) == consumerNone })
+			if !atomic.CompareAndSwapUint32(state, consumerNone, consumerAttached) {
+				t.Fatal("could not claim the consumer state")
+			}
+			time.Sleep(50 * time.Millisecond) // ~25 monitor ticks, well within the timeout
+			select {
+			case why := <-losses:
+				t.Fatalf("a consumer caught mid-attach was declared lost: %s", why)
+			default:
+			}
+			if got := atomic.LoadUint32(state); got != consumerAttached {
+				t.Fatalf("consumer state %d, want attached", got)
+			}
+			// A consumer that never finishes attaching is still lost after
+			// the timeout.
+			select {
+			case why := <-losses:
+				if !strings.Contains(why, "no heartbeat") {
+					t.Fatalf("lost as %q", why)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("a consumer that never beats was not declared lost")
+			}
+		})
+	}
+}
+
 // deadPID is the pid of a process that has exited and been reaped.
 func deadPID(t *testing.T) uint32 {
 	t.Helper()
