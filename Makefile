@@ -85,7 +85,8 @@ bench: deps build
 	@mkdir -p $(BIN)
 	set -o pipefail; { \
 	  $(GO) test -run '^$$' -bench 'BenchmarkPlanCall|BenchmarkCallsDuringSwap' -benchtime 2s ./core/pluginhost/ && \
-	  $(GO) test -run '^$$' -bench '^BenchmarkSwap$$' -benchtime 3x ./core/pluginhost/ && \
+	  $(GO) test -run '^$$' -bench '^BenchmarkSwap$$/wasm-cached' -benchtime 10x ./core/pluginhost/ && \
+	  $(GO) test -run '^$$' -bench '^BenchmarkSwap$$/(wasm-new|process)' -benchtime 3x ./core/pluginhost/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkPlan4KiB|BenchmarkPlanSmall|BenchmarkLoad' -benchtime 2s ./core/pluginhost/wasmrt/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkGuestMemory' -benchtime 1000000x ./core/pluginhost/wasmrt/ && \
 	  $(GO) test -run '^$$' -bench 'BenchmarkPlan4KiB$$' -benchtime 2s ./core/pluginhost/procrt/ && \

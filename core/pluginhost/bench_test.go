@@ -110,7 +110,10 @@ func withCustomSection(bin []byte, n int) []byte {
 
 // BenchmarkSwap measures from a stable file to the new version serving:
 // for a wasm module already compiled once (a rollback, a restart), for a
-// wasm module never seen (full compile), and for a process plugin. The
+// wasm module never seen (full compile), for a never-seen module pushed
+// through the cluster (wasm-pushed: prepared under a hidden name before
+// it is renamed into place, untimed, as the plugin sync does; the rename
+// and the swap are timed), and for a process plugin. The
 // wasm cases run first with every instance running the guest's
 // _initialize (wasmrt.Options.NoSnapshots), the baseline, then as
 // configured by default; x_vs_init is the baseline's time over the
@@ -125,16 +128,18 @@ func BenchmarkSwap(b *testing.B) {
 		pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=2"),
 	}
 	cases := []struct {
-		name   string
-		file   string
-		noSnap bool
-		data   func(i int) []byte
+		name    string
+		file    string
+		noSnap  bool
+		data    func(i int) []byte
+		prepare bool
 	}{
-		{"wasm-cached/init", "planner-hello.wasm", true, func(i int) []byte { return withCustomSection(wasmBin, i%2) }},
-		{"wasm-cached", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, i%2) }},
-		{"wasm-new/init", "planner-hello.wasm", true, func(i int) []byte { return withCustomSection(wasmBin, 1000+i) }},
-		{"wasm-new", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, 2000+i) }},
-		{"process", "planner-proc", false, func(i int) []byte { d, _ := os.ReadFile(procs[i%2]); return d }},
+		{"wasm-cached/init", "planner-hello.wasm", true, func(i int) []byte { return withCustomSection(wasmBin, i%2) }, false},
+		{"wasm-cached", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, i%2) }, false},
+		{"wasm-new/init", "planner-hello.wasm", true, func(i int) []byte { return withCustomSection(wasmBin, 1000+i) }, false},
+		{"wasm-new", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, 2000+i) }, false},
+		{"wasm-pushed", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, 3000+i) }, true},
+		{"process", "planner-proc", false, func(i int) []byte { d, _ := os.ReadFile(procs[i%2]); return d }, false},
 	}
 	base := map[string]float64{}
 	for _, c := range cases {
@@ -148,11 +153,24 @@ func BenchmarkSwap(b *testing.B) {
 				h.LoadFile(context.Background(), dst)
 			}
 			i := 2
+			hidden := filepath.Join(dir, "."+c.file+".incoming")
 			for b.Loop() {
 				b.StopTimer()
-				os.WriteFile(dst, c.data(i), 0o755)
+				if !c.prepare {
+					os.WriteFile(dst, c.data(i), 0o755)
+				} else {
+					os.WriteFile(hidden, c.data(i), 0o755)
+					if err := h.Prepare(context.Background(), c.file, hidden); err != nil {
+						b.Fatal(err)
+					}
+				}
 				i++
 				b.StartTimer()
+				if c.prepare {
+					if err := os.Rename(hidden, dst); err != nil {
+						b.Fatal(err)
+					}
+				}
 				if err := h.LoadFile(context.Background(), dst); err != nil {
 					b.Fatal(err)
 				}

@@ -30,7 +30,7 @@ func (h *Host) Prepare(ctx context.Context, name, path string) error {
 		return nil
 	}
 	var buf []byte
-	f, err := stageAs(path, h.opts.StageDir, &buf, true)
+	f, err := stageWasm(path, &buf)
 	if err != nil {
 		return fmt.Errorf("prepare %s: %w", name, err)
 	}

@@ -106,30 +106,25 @@ func pinKey(path string) string {
 	return strings.TrimSuffix(filepath.Base(path), ".wasm")
 }
 
-// stage reads path, decides its transport, hashes it and, for a process
-// plugin, copies it into stageDir under its hash. It reads into rb's buffer
-// when free; the caller calls done once the File's bytes are no longer
-// used, also when stage fails.
+// stage reads path, decides its transport and hashes it. A wasm module is
+// read into rb's buffer when free; the caller calls done once the File's
+// bytes are no longer used, also when stage fails. A process plugin is
+// copied into stageDir under its hash instead (stageProcess).
 func stage(path, stageDir string, rb *readBuffer) (f *File, done func(), err error) {
 	if !strings.HasSuffix(path, ".wasm") {
-		// A process plugin's swap is dominated by starting it; its binary
-		// (often tens of MiB) is not worth keeping a buffer for.
-		rb = nil
+		// A process plugin's binary (often tens of MiB) is streamed into
+		// its staged copy, not read into memory.
+		f, err := stageProcess(path, stageDir)
+		return f, func() {}, err
 	}
 	buf, giveBack := rb.take()
-	f, err = stageRead(path, stageDir, &buf)
+	f, err = stageWasm(path, &buf)
 	return f, func() { giveBack(buf) }, err
 }
 
-// stageRead is stage reading into *buf, which it leaves holding what it
-// grew to.
-func stageRead(path, stageDir string, buf *[]byte) (*File, error) {
-	return stageAs(path, stageDir, buf, strings.HasSuffix(path, ".wasm"))
-}
-
-// stageAs is stageRead with the transport's choice made by the caller
-// (isWasm: the file is a wasm module whatever its name).
-func stageAs(path, stageDir string, buf *[]byte, isWasm bool) (*File, error) {
+// stageWasm reads the wasm module at path (whatever its name) into *buf,
+// which it leaves holding what it grew to, and hashes it.
+func stageWasm(path string, buf *[]byte) (*File, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("stat %s: %w", filepath.Base(path), err)
@@ -137,27 +132,49 @@ func stageAs(path, stageDir string, buf *[]byte, isWasm bool) (*File, error) {
 	if !st.Mode().IsRegular() {
 		return nil, ErrNotPlugin
 	}
-	if !isWasm && st.Mode().Perm()&0o111 == 0 {
-		return nil, ErrNotPlugin
-	}
 	data, err := readFileInto(path, *buf)
 	*buf = data
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
 	}
-	sum := sha256.Sum256(data)
-	f := &File{Path: path, SHA256: hex.EncodeToString(sum[:])}
-	if isWasm {
-		if len(data) < 8 || !bytes.Equal(data[:4], wasmMagic) {
-			return nil, fmt.Errorf("%s: not a wasm module (missing \\0asm header, %d bytes)", filepath.Base(path), len(data))
-		}
-		f.Transport, f.Wasm, f.Staged = TransportWasm, data, path
-		return f, nil
+	if len(data) < 8 || !bytes.Equal(data[:4], wasmMagic) {
+		return nil, fmt.Errorf("%s: not a wasm module (missing \\0asm header, %d bytes)", filepath.Base(path), len(data))
 	}
-	f.Transport = TransportProcess
+	sum := sha256.Sum256(data)
+	return &File{Path: path, SHA256: hex.EncodeToString(sum[:]), Transport: TransportWasm, Wasm: data, Staged: path}, nil
+}
+
+// stageProcess copies the executable at path into stageDir while hashing
+// it, then moves the copy to stageDir/<hash>/<name> (kept if that version
+// is already staged): the bytes that run are the bytes hashed, and the
+// published file may be replaced at once.
+func stageProcess(path, stageDir string) (*File, error) {
+	src, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
+	}
+	defer src.Close()
+	st, err := src.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("stat %s: %w", filepath.Base(path), err)
+	}
+	if !st.Mode().IsRegular() || st.Mode().Perm()&0o111 == 0 {
+		return nil, ErrNotPlugin
+	}
 	if err := os.MkdirAll(stageDir, 0o700); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
 	}
+	tmp, err := os.CreateTemp(stageDir, ".stage-*")
+	if err != nil {
+		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	h := sha256.New()
+	_, cerr := io.CopyBuffer(io.MultiWriter(tmp, h), src, make([]byte, 1<<20))
+	if err := errors.Join(cerr, tmp.Close(), os.Chmod(tmp.Name(), 0o700)); err != nil {
+		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
+	}
+	f := &File{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Transport: TransportProcess}
 	// stageDir/<hash>/<name>: the process keeps its published name in ps
 	// and in errors, and each version has its own copy.
 	f.Staged = filepath.Join(stageDir, f.SHA256[:16], filepath.Base(path))
@@ -167,22 +184,8 @@ func stageAs(path, stageDir string, buf *[]byte, isWasm bool) (*File, error) {
 	if err := os.MkdirAll(filepath.Dir(f.Staged), 0o700); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
 	}
-	if err := writeExecutable(f.Staged, data); err != nil {
+	if err := os.Rename(tmp.Name(), f.Staged); err != nil {
 		return nil, fmt.Errorf("stage %s: %w", filepath.Base(path), err)
 	}
 	return f, nil
-}
-
-func writeExecutable(dst string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(dst), ".stage-*")
-	if err != nil {
-		return err
-	}
-	_, werr := io.Copy(tmp, bytes.NewReader(data))
-	cerr := tmp.Close()
-	if err := errors.Join(werr, cerr, os.Chmod(tmp.Name(), 0o700)); err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return os.Rename(tmp.Name(), dst)
 }
