@@ -24,7 +24,8 @@ func Loaders(rt *wasmrt.Runtime, popts procrt.Options) map[string]LoadFunc {
 		},
 		TransportProcess: func(ctx context.Context, f *File, notify func(string, error)) (Instance, error) {
 			o := popts
-			o.SHA256 = f.SHA256
+			// The staged copy is the host's own, hashed as it was written.
+			o.SHA256, o.Hashed = f.SHA256, true
 			if o.Logger == nil {
 				o.Logger = slog.Default()
 			}

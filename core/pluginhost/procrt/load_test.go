@@ -128,6 +128,18 @@ func TestLoadRejectsBadBinaries(t *testing.T) {
 			t.Fatalf("sha256 = %s, want %s", p.SHA256(), sum)
 		}
 	})
+
+	// Hashed: the caller's sum is taken as is (the host hashed its own
+	// staged copy while writing it), so Load reads the file once, to run
+	// it. The sum given here is deliberately not the file's: Load takes it
+	// without a mismatch, which shows it did not hash.
+	t.Run("hashed by the caller", func(t *testing.T) {
+		given := strings.Repeat("cd", 32)
+		p := load(t, planner, Options{SHA256: given, Hashed: true})
+		if p.SHA256() != given {
+			t.Fatalf("sha256 = %s, want the caller's %s", p.SHA256(), given)
+		}
+	})
 }
 
 // buildBadName builds the test planner with a name the host must refuse.

@@ -59,6 +59,11 @@ type Options struct {
 	// SHA256, when set, pins the file's content (hex): Load, and every
 	// restart, hash the file first and refuse it on a mismatch.
 	SHA256 string
+	// Hashed says SHA256 was computed by the caller over the very bytes at
+	// the path, in a copy nobody else writes (the plugin host's private
+	// staged copy, hashed as it was written): Load takes it without hashing
+	// the file again. Restarts hash it again all the same.
+	Hashed bool
 	// StartTimeout bounds starting one process: exec, handshake, Describe.
 	// Default DefaultStartTimeout. A binary that prints nothing and does not
 	// exit fails after this long.

@@ -53,7 +53,7 @@ type Process struct {
 // retained.
 func Load(ctx context.Context, path string, opts Options) (*Process, error) {
 	opts = opts.withDefaults()
-	g, err := start(ctx, path, opts, opts.Logger)
+	g, err := start(ctx, path, opts, opts.Logger, opts.Hashed)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}

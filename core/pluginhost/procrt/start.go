@@ -74,13 +74,17 @@ var deathSignal = true
 // namePattern is what a plugin name must look like.
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
-// start starts one process from the file at path and validates it: pin,
-// exec, handshake, Describe, contract and name checks.
-func start(ctx context.Context, path string, opts Options, log *slog.Logger) (g *generation, err error) {
+// start starts one process from the file at path and validates it: pin
+// (the file is hashed unless trustSum, see Options.Hashed), exec,
+// handshake, Describe, contract and name checks.
+func start(ctx context.Context, path string, opts Options, log *slog.Logger, trustSum bool) (g *generation, err error) {
 	var sum string
-	if opts.SHA256 != "" {
+	switch {
+	case trustSum && opts.SHA256 != "":
+		sum = strings.ToLower(strings.TrimSpace(opts.SHA256)) // hashed by the caller (Options.Hashed)
+	case opts.SHA256 != "":
 		sum, err = checkPin(path, opts.SHA256)
-	} else {
+	default:
 		sum, err = fileSHA256(path)
 	}
 	if err != nil {

@@ -112,7 +112,7 @@ func (p *Process) restart() (*generation, error) {
 		}
 	}()
 
-	g, err := start(ctx, p.path, p.opts, p.log)
+	g, err := start(ctx, p.path, p.opts, p.log, false)
 	if err != nil {
 		return nil, fmt.Errorf("restart: %w", err)
 	}
