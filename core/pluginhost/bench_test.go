@@ -116,16 +116,27 @@ func withCustomSection(bin []byte, n int) []byte {
 // and the swap are timed), and for a process plugin. The
 // wasm cases run first with every instance running the guest's
 // _initialize (wasmrt.Options.NoSnapshots), the baseline, then as
-// configured by default; x_vs_init is the baseline's time over the
-// default's, x_vs_target the 50 ms target over the time.
+// configured by default; the process case first unstripped, the
+// baseline, then stripped as make build ships plugins. x_vs_init is the
+// baseline's time over the default's, x_vs_target the 50 ms target over
+// the time.
 func BenchmarkSwap(b *testing.B) {
 	wasmBin, err := os.ReadFile(pluginbuild.BuildWasm(b, "../../examples/planner-hello", ""))
 	if err != nil {
 		b.Fatal(err)
 	}
-	procs := []string{
-		pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=1"),
-		pluginbuild.GoBinary(b, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=2"),
+	// Process plugins as make build ships them (-s -w: no symbol table or
+	// DWARF), and unstripped as the baseline.
+	procs := map[bool][]string{}
+	for _, strip := range []bool{false, true} {
+		flags := ""
+		if strip {
+			flags = "-s -w "
+		}
+		for v := 1; v <= 2; v++ {
+			procs[strip] = append(procs[strip], pluginbuild.GoBinary(b, "./procrt/testdata/planner",
+				fmt.Sprintf("%s-X main.name=planner-proc -X main.version=%d", flags, v)))
+		}
 	}
 	cases := []struct {
 		name    string
@@ -139,7 +150,8 @@ func BenchmarkSwap(b *testing.B) {
 		{"wasm-new/init", "planner-hello.wasm", true, func(i int) []byte { return withCustomSection(wasmBin, 1000+i) }, false},
 		{"wasm-new", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, 2000+i) }, false},
 		{"wasm-pushed", "planner-hello.wasm", false, func(i int) []byte { return withCustomSection(wasmBin, 3000+i) }, true},
-		{"process", "planner-proc", false, func(i int) []byte { d, _ := os.ReadFile(procs[i%2]); return d }, false},
+		{"process/unstripped", "planner-proc", false, func(i int) []byte { d, _ := os.ReadFile(procs[false][i%2]); return d }, false},
+		{"process", "planner-proc", false, func(i int) []byte { d, _ := os.ReadFile(procs[true][i%2]); return d }, false},
 	}
 	base := map[string]float64{}
 	for _, c := range cases {
@@ -179,7 +191,7 @@ func BenchmarkSwap(b *testing.B) {
 			b.ReportMetric(ms, "ms/swap")
 			b.ReportMetric(50/ms, "x_vs_target")
 			name, mode, _ := strings.Cut(c.name, "/")
-			if mode == "init" {
+			if mode == "init" || mode == "unstripped" {
 				base[name] = ms
 			} else if init, ok := base[name]; ok {
 				b.ReportMetric(init/ms, "x_vs_init")
