@@ -180,9 +180,21 @@ func BenchmarkInProcessOneWay(b *testing.B) {
 }
 
 func benchOneWay(b *testing.B, r *Ring) {
+	ringNs := stampedLatency(b, r, r, false)
+	chanNs := chanOneWay(max(b.N, 10000))
+	b.ReportMetric(ringNs, "oneway-ns")
+	b.ReportMetric(chanNs, "chan-oneway-ns")
+	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+}
+
+// stampedLatency submits b.N commands one at a time on owner, each
+// carrying the time it was submitted, and returns the mean ns from submit
+// to cons's consumer goroutine handling it. asleep: before each command,
+// wait until the consumer sleeps on the SQ doorbell (wake-up latency).
+func stampedLatency(b *testing.B, owner, cons *Ring, asleep bool) float64 {
 	base := time.Now()
 	var total atomic.Int64
-	serve(b, r, 1, func(c Command) Completion {
+	serve(b, cons, 1, func(c Command) Completion {
 		total.Add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(c.Payload)))
 		return c.Reply(StatusOK, nil)
 	})
@@ -191,20 +203,19 @@ func benchOneWay(b *testing.B, r *Ring) {
 	comps := make([]Completion, 1)
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		if asleep {
+			waitAsleep(owner, offSQWaiters)
+		}
 		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
-		if err := r.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
+		if err := owner.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := r.Reap(ctx, comps); err != nil {
+		if _, err := owner.Reap(ctx, comps); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.StopTimer()
-	ringNs := float64(total.Load()) / float64(b.N)
-	chanNs := chanOneWay(max(b.N, 10000))
-	b.ReportMetric(ringNs, "oneway-ns")
-	b.ReportMetric(chanNs, "chan-oneway-ns")
-	b.ReportMetric(chanNs/ringNs, "x_vs_chan")
+	return float64(total.Load()) / float64(b.N)
 }
 
 // chanOneWay is the one-way baseline: ns from a channel send to the
@@ -257,28 +268,7 @@ func BenchmarkSleepWake(b *testing.B) {
 }
 
 func benchWake(b *testing.B, owner, cons *Ring) {
-	base := time.Now()
-	var total atomic.Int64
-	serve(b, cons, 1, func(c Command) Completion {
-		total.Add(int64(time.Since(base)) - int64(binary.LittleEndian.Uint64(c.Payload)))
-		return c.Reply(StatusOK, nil)
-	})
-	ctx := context.Background()
-	var stamp [8]byte
-	comps := make([]Completion, 1)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		waitAsleep(owner, offSQWaiters)
-		binary.LittleEndian.PutUint64(stamp[:], uint64(time.Since(base)))
-		if err := owner.Submit(ctx, Command{ID: uint64(i), Payload: stamp[:]}); err != nil {
-			b.Fatal(err)
-		}
-		if _, err := owner.Reap(ctx, comps); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	ringNs := float64(total.Load()) / float64(b.N)
+	ringNs := stampedLatency(b, owner, cons, true)
 	chanNs := chanWake(min(max(b.N, 200), 2000))
 	b.ReportMetric(ringNs, "wake-ns")
 	b.ReportMetric(chanNs, "chan-wake-ns")
