@@ -29,18 +29,18 @@ func (r *Ring) startMonitor() {
 			case <-t.C:
 			}
 			state := r.u32(offConsumerState)
-			switch atomic.LoadUint32(state) {
-			default:
-				// None or recovering: a consumer's heartbeat is timed from
-				// when it is first seen attached. It claims the state
-				// before it publishes its pid, epoch and first beat, so
-				// the words seen then may still be a previous consumer's
-				// (or a new ring's zeros): measured against an old
-				// sighting, a consumer caught mid-attach would be
-				// declared lost at once.
+			st := atomic.LoadUint32(state)
+			if st != consumerAttached {
+				// A consumer's heartbeat is timed from when it is first
+				// seen attached. It claims the state before it publishes
+				// its pid, epoch and first beat, so the words seen then
+				// may still be a previous consumer's (or a new ring's
+				// zeros): measured against an old sighting, a consumer
+				// caught mid-attach would be declared lost at once.
 				beatSeen = time.Time{}
+			}
+			switch st {
 			case consumerDetached:
-				beatSeen = time.Time{}
 				if atomic.CompareAndSwapUint32(state, consumerDetached, consumerRecovering) {
 					r.recoverLost(fmt.Sprintf("consumer pid %d detached", atomic.LoadUint32(r.u32(offConsumerPID))))
 				}
