@@ -127,15 +127,8 @@ func (g *Gateway) callShm(ctx context.Context, c *command, l *shmLane) (ok bool,
 			}
 		}
 		if err != nil {
-			if comp.Status == ring.StatusConsumerLost {
-				// Lost again: fail this command, but have the restarted
-				// process attach so the ring serves the next ones.
-				go func() {
-					if rerr := g.reattach(context.Background(), c.slice, c.model, l); rerr != nil {
-						g.log.Warn("vgpu: reattaching a model process to its ring", "model", c.model, "error", rerr)
-					}
-				}()
-			}
+			// Lost again: this command fails; the restarted process is
+			// attached for the next ones by consumerLost, as after every loss.
 			g.account(c, g.clock.Now().Sub(start), err)
 			if ctx.Err() != nil {
 				return true, fmt.Errorf("infer %s: canceled while running on slice %s: %w", c.model, c.slice.cfg.Name, ctx.Err())
