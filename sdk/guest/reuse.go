@@ -65,47 +65,96 @@ func reusedInferRequest() *cpv1.InferRequest {
 // malformed b reports what was found before the fault; decoding b then
 // fails anyway.
 func fieldsPresent(b []byte, outer, inner protowire.Number) (hasOuter, hasInner bool) {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+	for i := 0; i < len(b); {
+		num, typ, start, end, ok := nextField(b, i)
+		if !ok {
 			return
 		}
-		b = b[n:]
 		if num == outer && typ == protowire.BytesType {
-			v, m := protowire.ConsumeBytes(b)
-			if m < 0 {
-				return
-			}
 			hasOuter = true
-			hasInner = hasInner || hasField(v, inner)
-			b = b[m:]
-			continue
+			hasInner = hasInner || hasField(b[start:end], inner)
 		}
-		m := protowire.ConsumeFieldValue(num, typ, b)
-		if m < 0 {
-			return
-		}
-		b = b[m:]
+		i = end
 	}
 	return
 }
 
 // hasField reports whether the encoded message b has field num.
 func hasField(b []byte, num protowire.Number) bool {
-	for len(b) > 0 {
-		n, typ, k := protowire.ConsumeTag(b)
-		if k < 0 {
+	for i := 0; i < len(b); {
+		n, _, _, end, ok := nextField(b, i)
+		if !ok {
 			return false
 		}
 		if n == num {
 			return true
 		}
-		b = b[k:]
-		m := protowire.ConsumeFieldValue(n, typ, b)
-		if m < 0 {
-			return false
-		}
-		b = b[m:]
+		i = end
 	}
 	return false
+}
+
+// nextField reads the field that starts at b[i]: its number and wire type,
+// where its value starts, and where the field ends (for a bytes field,
+// b[start:end] is its value). ok is false at a fault.
+//
+// It is the scan of protowire.ConsumeTag and ConsumeFieldValue in one
+// function with the common one-byte varints decoded in line: in a wasm
+// guest every function call costs, and this scan runs before every
+// request is decoded.
+func nextField(b []byte, i int) (num protowire.Number, typ protowire.Type, start, end int, ok bool) {
+	tag, i, ok := uvarint(b, i)
+	if !ok || tag>>3 == 0 {
+		return 0, 0, 0, 0, false
+	}
+	num, typ = protowire.Number(tag>>3), protowire.Type(tag&7)
+	switch typ {
+	case protowire.VarintType:
+		for {
+			if i >= len(b) {
+				return 0, 0, 0, 0, false
+			}
+			c := b[i]
+			i++
+			if c < 0x80 {
+				break
+			}
+		}
+		return num, typ, i, i, true
+	case protowire.Fixed32Type:
+		i += 4
+	case protowire.Fixed64Type:
+		i += 8
+	case protowire.BytesType:
+		n, j, ok := uvarint(b, i)
+		if !ok || n > uint64(len(b)-j) {
+			return 0, 0, 0, 0, false
+		}
+		return num, typ, j, j + int(n), true
+	default: // groups, which proto3 does not use
+		m := protowire.ConsumeFieldValue(num, typ, b[i:])
+		if m < 0 {
+			return 0, 0, 0, 0, false
+		}
+		i += m
+	}
+	if i > len(b) {
+		return 0, 0, 0, 0, false
+	}
+	return num, typ, i, i, true
+}
+
+// uvarint decodes the varint at b[i], returning it and the index after it.
+func uvarint(b []byte, i int) (v uint64, next int, ok bool) {
+	if i < len(b) && b[i] < 0x80 {
+		return uint64(b[i]), i + 1, true
+	}
+	if i >= len(b) {
+		return 0, i, false
+	}
+	v, n := protowire.ConsumeVarint(b[i:])
+	if n < 0 {
+		return 0, i, false
+	}
+	return v, i + n, true
 }

@@ -292,14 +292,21 @@ func (in *instance) reply(packed uint64, resp proto.Message) error {
 	if msg != "" {
 		return &GuestError{Message: msg}
 	}
-	// Unmarshal copies every string and bytes field out of guest memory,
-	// and checks that strings are valid UTF-8.
-	if err := proto.Unmarshal(payload, resp); err != nil {
-		// The SDK's generated encoder does not check UTF-8: a reply that
-		// is well-formed but for that is the plugin's error, as it was
-		// when guests encoded with protobuf-go, and keeps the instance.
-		if u, ok := resp.(vtUnmarshaler); ok && u.UnmarshalVT(payload) == nil {
-			proto.Reset(resp)
+	u, ok := resp.(vtUnmarshaler)
+	if !ok {
+		// Unmarshal copies every string and bytes field out of guest
+		// memory, and checks that strings are valid UTF-8.
+		if err := proto.Unmarshal(payload, resp); err != nil {
+			return fmt.Errorf("%w: decode reply: %v", ErrTrapped, err)
+		}
+		return nil
+	}
+	if err := decodeGenerated(payload, resp, u); err != nil {
+		if ue := (*utf8Error)(nil); errors.As(err, &ue) {
+			// The SDK's generated encoder does not check UTF-8 either: a
+			// reply that is well-formed but for that is the plugin's
+			// error, as it was when guests encoded with protobuf-go, and
+			// keeps the instance.
 			return &GuestError{Message: "encode reply: " + err.Error()}
 		}
 		return fmt.Errorf("%w: decode reply: %v", ErrTrapped, err)

@@ -123,6 +123,16 @@ func (m *Module) instantiate(ctx context.Context) (*instance, error) {
 	if snap != nil {
 		st, hint = snap.env, uint64(len(snap.mem))
 	}
+	// An instance grows to about the size its predecessors reached: give
+	// it that room at once, so that its first calls do not copy the whole
+	// memory at every growth step (a Go guest's heap roughly doubles from
+	// its snapshot while it warms up). An instance recycled for growing
+	// past MaxInstanceMemoryMiB sets no such precedent.
+	if peak := m.maxMemory.Load(); peak > hint {
+		if lim := m.rt.opts.MaxInstanceMemoryMiB; lim <= 0 || peak <= uint64(lim)<<20 {
+			hint = peak
+		}
+	}
 	env, err := newGuestEnv(st)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate %s: %w", m.file, err)
