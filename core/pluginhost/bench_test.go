@@ -110,10 +110,11 @@ func withCustomSection(bin []byte, n int) []byte {
 
 // BenchmarkSwap measures from a stable file to the new version serving:
 // for a wasm module already compiled once (a rollback, a restart), for a
-// wasm module never seen (full compile), for a never-seen module pushed
-// through the cluster (wasm-pushed: prepared under a hidden name before
-// it is renamed into place, untimed, as the plugin sync does; the rename
-// and the swap are timed), and for a process plugin. The
+// wasm module never seen (full compile), for a never-seen module staged
+// before it is published (wasm-pushed: prepared under a hidden name before
+// it is renamed into place, untimed, as the cluster's plugin sync does and
+// as the Watcher does for a file copied in under a temporary name; the
+// rename and the swap are timed), and for a process plugin. The
 // wasm cases run first with every instance running the guest's
 // _initialize (wasmrt.Options.NoSnapshots), the baseline, then as
 // configured by default; the process case first unstripped, the

@@ -242,3 +242,25 @@ func TestLoadAfterCloseIsRefused(t *testing.T) {
 		t.Fatalf("a closed host serves %+v", st)
 	}
 }
+
+func TestStagedName(t *testing.T) {
+	for _, tt := range []struct {
+		path, want string
+	}{
+		{"/p/.planner.wasm.tmp", "planner.wasm"},
+		{"/p/planner.wasm.tmp", "planner.wasm"},
+		{"/p/.planner.wasm", "planner.wasm"},
+		{"/p/.planner.wasm.Xy12z", "planner.wasm"}, // rsync
+		{"/p/..x.wasm.incoming", "x.wasm"},
+		{"/p/.planner.wasm.swp", ""}, // vim
+		{"/p/planner.wasm~", ""},
+		{"/p/.device-sim.tmp", ""}, // a process plugin needs no preparing
+		{"/p/.x.wasmfoo", ""},
+		{"/p/.wasm.tmp", ""},
+	} {
+		got, ok := stagedName(tt.path)
+		if got != tt.want || ok != (tt.want != "") {
+			t.Errorf("stagedName(%q) = %q, %v; want %q", tt.path, got, ok, tt.want)
+		}
+	}
+}

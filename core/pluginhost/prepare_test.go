@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/openautoglm/cloudphone/core/pluginhost"
 	"github.com/openautoglm/cloudphone/core/pluginhost/procrt"
@@ -21,32 +22,8 @@ import (
 // from the snapshot (no compile, no _initialize). A module pinned to
 // another sha256, a file that is not wasm and a closed host are refused.
 func TestPrepareBeforePublishing(t *testing.T) {
-	log := slog.New(slog.DiscardHandler)
-	rt, err := wasmrt.NewRuntime(context.Background(), wasmrt.Options{CacheDir: t.TempDir(), Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var loaded []*wasmrt.Module
-	loaders := pluginhost.Loaders(rt, procrt.Options{Logger: log})
-	wasmLoad := loaders[pluginhost.TransportWasm]
-	loaders[pluginhost.TransportWasm] = func(ctx context.Context, f *pluginhost.File, n func(string, error)) (pluginhost.Instance, error) {
-		inst, err := wasmLoad(ctx, f, n)
-		if m, ok := inst.(*wasmrt.Module); ok {
-			mu.Lock()
-			loaded = append(loaded, m)
-			mu.Unlock()
-		}
-		return inst, err
-	}
 	pins := map[string]string{"pinned": strings.Repeat("0", 64)}
-	dir := t.TempDir()
-	h := pluginhost.New(pluginhost.Options{Dir: dir, StageDir: t.TempDir(), Logger: log, Loaders: loaders,
-		Pins: func() map[string]string { return pins }})
-	t.Cleanup(func() {
-		h.Close(context.Background())
-		rt.Close(context.Background())
-	})
+	h, dir, loaded := countingHost(t, pins)
 	ctx := context.Background()
 	src := pluginbuild.BuildWasm(t, "../../examples/planner-hello", "")
 
@@ -65,13 +42,11 @@ func TestPrepareBeforePublishing(t *testing.T) {
 	if err := h.LoadFile(ctx, dst); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	if len(loaded) != 2 {
-		t.Fatalf("%d wasm loads, want 2 (prepare, publish)", len(loaded))
+	mods := loaded()
+	if len(mods) != 2 {
+		t.Fatalf("%d wasm loads, want 2 (prepare, publish)", len(mods))
 	}
-	published := loaded[1]
-	mu.Unlock()
-	if st := published.Stats(); st.Restored == 0 {
+	if st := mods[1].Stats(); st.Restored == 0 {
 		t.Fatalf("the published module's instance was not restored from the prepared snapshot: %+v", st)
 	}
 
@@ -95,5 +70,105 @@ func TestPrepareBeforePublishing(t *testing.T) {
 	h.Close(ctx)
 	if err := h.Prepare(ctx, "planner-hello.wasm", dst); err == nil || !strings.Contains(err.Error(), "closed") {
 		t.Errorf("prepare after Close: %v", err)
+	}
+}
+
+// countingHost is a host on a fresh directory whose wasm loads are
+// recorded: loaded returns the modules loaded so far, prepares included.
+func countingHost(t *testing.T, pins map[string]string) (h *pluginhost.Host, dir string, loaded func() []*wasmrt.Module) {
+	t.Helper()
+	log := slog.New(slog.DiscardHandler)
+	rt, err := wasmrt.NewRuntime(context.Background(), wasmrt.Options{CacheDir: t.TempDir(), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu   sync.Mutex
+		mods []*wasmrt.Module
+	)
+	loaders := pluginhost.Loaders(rt, procrt.Options{Logger: log})
+	wasmLoad := loaders[pluginhost.TransportWasm]
+	loaders[pluginhost.TransportWasm] = func(ctx context.Context, f *pluginhost.File, n func(string, error)) (pluginhost.Instance, error) {
+		inst, err := wasmLoad(ctx, f, n)
+		if m, ok := inst.(*wasmrt.Module); ok {
+			mu.Lock()
+			mods = append(mods, m)
+			mu.Unlock()
+		}
+		return inst, err
+	}
+	dir = t.TempDir()
+	h = pluginhost.New(pluginhost.Options{Dir: dir, StageDir: t.TempDir(), Logger: log, Loaders: loaders,
+		Pins: func() map[string]string { return pins }})
+	t.Cleanup(func() {
+		h.Close(context.Background())
+		rt.Close(context.Background())
+	})
+	return h, dir, func() []*wasmrt.Module {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]*wasmrt.Module(nil), mods...)
+	}
+}
+
+// TestWatcherPreparesStagedFiles: a wasm module copied into the plugin
+// directory under a temporary name is prepared by the watcher, not loaded;
+// renamed into place, it is swapped in from the prepared code (its first
+// instance restored from the prepared snapshot). A staged file that is not
+// a valid module is reported to OnPrepared and registers nothing.
+func TestWatcherPreparesStagedFiles(t *testing.T) {
+	h, dir, loaded := countingHost(t, nil)
+	prepared := make(chan error, 4)
+	w, err := h.Watch(context.Background(), pluginhost.WatchOptions{
+		OnPrepared: func(path string, err error) { prepared <- err },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	wait := func() error {
+		t.Helper()
+		select {
+		case err := <-prepared:
+			return err
+		case <-time.After(2 * time.Minute):
+			t.Fatal("the staged file was never prepared")
+			return nil
+		}
+	}
+
+	src := pluginbuild.BuildWasm(t, "../../examples/planner-hello", "")
+	staged := filepath.Join(dir, ".planner-hello.wasm.tmp")
+	copyFile(t, src, staged)
+	if err := wait(); err != nil {
+		t.Fatalf("prepare the staged file: %v", err)
+	}
+	if st := h.Status(); len(st) != 0 {
+		t.Fatalf("a staged file was registered: %+v", st)
+	}
+	dst := filepath.Join(dir, "planner-hello.wasm")
+	if err := os.Rename(staged, dst); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, time.Minute, func() bool {
+		st := h.Status()
+		return len(st) == 1 && st[0].State == pluginhost.StateActive
+	})
+	mods := loaded()
+	if len(mods) != 2 {
+		t.Fatalf("%d wasm loads, want 2 (prepare, publish)", len(mods))
+	}
+	if st := mods[1].Stats(); st.Restored == 0 {
+		t.Fatalf("the published module did not start from the prepared snapshot: %+v", st)
+	}
+
+	if err := os.WriteFile(filepath.Join(dir, ".broken.wasm.tmp"), []byte("\x00asm not really"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := wait(); err == nil {
+		t.Fatal("a broken staged module was prepared")
+	}
+	if st := h.Status(); len(st) != 1 {
+		t.Fatalf("a broken staged file was registered: %+v", st)
 	}
 }

@@ -98,6 +98,27 @@ func ignored(name string) bool {
 		strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp")
 }
 
+// stagedName returns the name that a hidden or temporary file in the
+// plugin directory names a wasm module by: ".planner.wasm.tmp",
+// "planner.wasm.tmp", ".planner.wasm" and rsync's ".planner.wasm.Xy12z"
+// all give "planner.wasm". ok is false for any other file, editors' swap
+// and backup files included.
+func stagedName(path string) (name string, ok bool) {
+	base := filepath.Base(path)
+	if strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp") {
+		return "", false
+	}
+	base = strings.TrimLeft(base, ".")
+	i := strings.Index(base, ".wasm")
+	if i <= 0 {
+		return "", false
+	}
+	if rest := base[i+len(".wasm"):]; rest != "" && rest[0] != '.' {
+		return "", false // "x.wasmfoo"
+	}
+	return base[:i+len(".wasm")], true
+}
+
 func fileBase(path string) string { return filepath.Base(path) }
 
 // pinKey is the name a pin is looked up under before the plugin has

@@ -28,6 +28,18 @@ type compiledCache struct {
 	max     int
 	tick    uint64
 	entries map[compiledKey]*compiledEntry
+	// compiling has a call for each module being compiled: a second load
+	// of the same code waits for the first compile instead of doing it
+	// again (a file published while its staged copy is still being
+	// prepared, two hosts' loads of one pushed plugin).
+	compiling map[compiledKey]*compileCall
+}
+
+// compileCall is a compile in progress; done closes when it ends, with
+// err set if it failed.
+type compileCall struct {
+	done chan struct{}
+	err  error
 }
 
 type compiledEntry struct {
@@ -46,7 +58,57 @@ type compiledEntry struct {
 }
 
 func newCompiledCache(max int) *compiledCache {
-	return &compiledCache{max: max, entries: map[compiledKey]*compiledEntry{}}
+	return &compiledCache{max: max, entries: map[compiledKey]*compiledEntry{},
+		compiling: map[compiledKey]*compileCall{}}
+}
+
+// getOrCompile returns the compiled module for k, holding a reference to
+// it: from memory, from a compile of the same code already in progress
+// (waiting for it until ctx ends), or from compile, run here.
+func (c *compiledCache) getOrCompile(ctx context.Context, k compiledKey,
+	compile func() (wazero.CompiledModule, *snapshotLayout, error)) (*compiledEntry, error) {
+	for {
+		c.mu.Lock()
+		if e, ok := c.entries[k]; ok {
+			c.useLocked(e)
+			c.mu.Unlock()
+			return e, nil
+		}
+		if call, ok := c.compiling[k]; ok {
+			c.mu.Unlock()
+			select {
+			case <-call.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if call.err != nil {
+				return nil, call.err
+			}
+			continue // now in memory, unless already evicted
+		}
+		call := &compileCall{done: make(chan struct{})}
+		c.compiling[k] = call
+		c.mu.Unlock()
+
+		cm, layout, err := compile()
+		c.mu.Lock()
+		delete(c.compiling, k)
+		var e *compiledEntry
+		if err == nil {
+			e = c.putLocked(ctx, k, cm, layout)
+		}
+		c.mu.Unlock()
+		call.err = err
+		close(call.done)
+		return e, err
+	}
+}
+
+// useLocked takes a reference to e and marks it most recently used.
+func (c *compiledCache) useLocked(e *compiledEntry) {
+	e.refs++
+	c.tick++
+	e.used = c.tick
 }
 
 // get returns the compiled module for k, holding a reference to it.
@@ -57,9 +119,7 @@ func (c *compiledCache) get(k compiledKey) (*compiledEntry, bool) {
 	if !ok {
 		return nil, false
 	}
-	e.refs++
-	c.tick++
-	e.used = c.tick
+	c.useLocked(e)
 	return e, true
 }
 
@@ -70,6 +130,10 @@ func (c *compiledCache) get(k compiledKey) (*compiledEntry, bool) {
 func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.CompiledModule, layout *snapshotLayout) *compiledEntry {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.putLocked(ctx, k, cm, layout)
+}
+
+func (c *compiledCache) putLocked(ctx context.Context, k compiledKey, cm wazero.CompiledModule, layout *snapshotLayout) *compiledEntry {
 	c.tick++
 	if e, ok := c.entries[k]; ok {
 		e.refs++

@@ -2,6 +2,9 @@ package wasmrt
 
 import (
 	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -76,5 +79,67 @@ func TestReloadFromMemory(t *testing.T) {
 	}
 	if _, err := m2.Plan(ctx, screenReq("hello", 1)); err != nil {
 		t.Fatalf("Plan on the second module after the first closed: %v", err)
+	}
+}
+
+// TestCompileOnce: loads of the same code that overlap compile it once;
+// the others wait for that compile and share its module, or its error,
+// and a failed compile is tried again by the next load.
+func TestCompileOnce(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { _ = rt.Close(ctx) })
+	c := newCompiledCache(4)
+	k := compiledKey{sum: [32]byte{7}}
+
+	var compiles atomic.Int32
+	release := make(chan struct{})
+	compile := func() (wazero.CompiledModule, *snapshotLayout, error) {
+		compiles.Add(1)
+		<-release
+		cm, err := rt.CompileModule(ctx, []byte("\x00asm\x01\x00\x00\x00"))
+		return cm, nil, err
+	}
+	const loads = 4
+	got := make(chan *compiledEntry, loads)
+	for range loads {
+		go func() {
+			e, err := c.getOrCompile(ctx, k, compile)
+			if err != nil {
+				t.Error(err)
+			}
+			got <- e
+		}()
+	}
+	// The first load is compiling; the others must be waiting for it.
+	for compiles.Load() == 0 {
+		runtime.Gosched()
+	}
+	close(release)
+	first := <-got
+	for range loads - 1 {
+		if e := <-got; e != first {
+			t.Fatal("overlapping loads got different compiled modules")
+		}
+	}
+	if n := compiles.Load(); n != 1 {
+		t.Fatalf("%d compiles, want 1", n)
+	}
+	if first.refs != loads {
+		t.Fatalf("%d references, want %d", first.refs, loads)
+	}
+
+	bad := compiledKey{sum: [32]byte{8}}
+	fail := func() (wazero.CompiledModule, *snapshotLayout, error) {
+		compiles.Add(1)
+		return nil, nil, errors.New("not a module")
+	}
+	for range 2 {
+		if _, err := c.getOrCompile(ctx, bad, fail); err == nil {
+			t.Fatal("a failed compile returned no error")
+		}
+	}
+	if n := compiles.Load(); n != 3 {
+		t.Fatalf("%d compiles, want 3: a failure is not remembered", n)
 	}
 }

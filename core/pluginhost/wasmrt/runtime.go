@@ -146,36 +146,11 @@ func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [
 		return nil, fmt.Errorf("compile %s: empty file", file)
 	}
 	key := compiledKey{sum: sum, instrumented: !r.opts.CloseOnContextDone && !benchSkipInstrument}
-	entry, ok := r.compiled.get(key)
-	if !ok {
-		code := bin
-		var layout *snapshotLayout
-		if key.instrumented {
-			im, err := instrumentModule(bin)
-			if err != nil {
-				return nil, fmt.Errorf("compile %s: %w", file, err)
-			}
-			code, layout = im.code, im.snap
-			if layout == nil {
-				r.log.Debug("wasm instances start without snapshots", "file", file, "reason", im.noSnapshot)
-			}
-		}
-		if len(code) > 0 && &code[0] == &bin[0] {
-			// The caller may reuse bin once Load returns (the plugin host
-			// does), and wazero may keep slices of what it compiles.
-			code = bytes.Clone(bin)
-		}
-		// Compile functions on every core: a Go guest of a few MiB is
-		// compiled in roughly 1/GOMAXPROCS of the time.
-		cm, err := r.rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
-		if err != nil {
-			return nil, fmt.Errorf("compile %s: %w", file, err)
-		}
-		if err := checkImportsExports(cm); err != nil {
-			_ = cm.Close(ctx)
-			return nil, fmt.Errorf("load %s: %w", file, err)
-		}
-		entry = r.compiled.put(ctx, key, cm, layout)
+	entry, err := r.compiled.getOrCompile(ctx, key, func() (wazero.CompiledModule, *snapshotLayout, error) {
+		return r.compile(ctx, file, bin, key.instrumented)
+	})
+	if err != nil {
+		return nil, err
 	}
 	m := newModule(r, file, hex.EncodeToString(sum[:]), entry)
 	m.key = key
@@ -187,6 +162,40 @@ func (r *Runtime) LoadHashed(ctx context.Context, file string, bin []byte, sum [
 		"kind", m.info.GetKind().String(), "version", m.info.GetVersion(),
 		"sha256", m.sha[:12])
 	return m, nil
+}
+
+// compile instruments bin (when instrumented) and compiles it, refusing a
+// module that cannot be a cloudphone plugin; its errors name file. The layout says how to
+// snapshot its instances (nil: not at all).
+func (r *Runtime) compile(ctx context.Context, file string, bin []byte, instrumented bool) (wazero.CompiledModule, *snapshotLayout, error) {
+	code := bin
+	var layout *snapshotLayout
+	if instrumented {
+		im, err := instrumentModule(bin)
+		if err != nil {
+			return nil, nil, fmt.Errorf("compile %s: %w", file, err)
+		}
+		code, layout = im.code, im.snap
+		if layout == nil {
+			r.log.Debug("wasm instances start without snapshots", "file", file, "reason", im.noSnapshot)
+		}
+	}
+	if len(code) > 0 && &code[0] == &bin[0] {
+		// The caller may reuse bin once Load returns (the plugin host
+		// does), and wazero may keep slices of what it compiles.
+		code = bytes.Clone(bin)
+	}
+	// Compile functions on every core: a Go guest of a few MiB is
+	// compiled in roughly 1/GOMAXPROCS of the time.
+	cm, err := r.rt.CompileModule(experimental.WithCompilationWorkers(ctx, runtime.GOMAXPROCS(0)), code)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compile %s: %w", file, err)
+	}
+	if err := checkImportsExports(cm); err != nil {
+		_ = cm.Close(ctx)
+		return nil, nil, fmt.Errorf("load %s: %w", file, err)
+	}
+	return cm, layout, nil
 }
 
 func readModule(path string) ([]byte, error) {
