@@ -115,11 +115,20 @@ func newPluginsPushCmd(g *globals) *cobra.Command {
 	var server, token, name string
 	cmd := &cobra.Command{
 		Use:   "push FILE",
-		Short: "Roll a plugin out to every node of the cluster",
-		Long: `push uploads FILE to a running server (admin token), which stores it in the
-cluster's object store with its sha256; every node fetches it, verifies the
-hash (and its plugins.pin, if any), writes it into its plugin directory
-atomically and hot-swaps it as for a file dropped there by hand.`,
+		Short: "Roll a plugin out to a server, or to every node of its cluster",
+		Long: `push uploads FILE to a running server (admin token).
+
+A server in queue mode (cluster.nats_url or cluster.listen set) stores it in
+the cluster's object store with its sha256; every node fetches it, verifies
+the hash (and its plugins.pin, if any), prepares it under a hidden name,
+renames it into its plugin directory and hot-swaps it.
+
+Any other server installs it in its own plugin directory the same way and
+answers once the new version serves; a file it refuses (not a plugin, an
+invalid module, another pinned sha256) is reported with the reason and
+changes nothing. A wasm module swaps in tens of milliseconds this way,
+against a full compile (over a second for a Go guest) when a never-seen
+module is copied over its file by hand.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			base, err := serverURL(g, cmd, server)

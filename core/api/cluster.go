@@ -10,6 +10,8 @@ import (
 	"os"
 	"regexp"
 	"strings"
+
+	"github.com/openautoglm/cloudphone/core/pluginhost"
 )
 
 // MaxPluginBytes bounds a plugin uploaded with POST /api/v1/plugins.
@@ -37,8 +39,10 @@ func (s *Server) clusterStatus(w http.ResponseWriter, r *http.Request) {
 // pushPlugin serves POST /api/v1/plugins?name=NAME[&sha256=HEX]
 // [&executable=true]: the raw body is a plugin file, stored in the
 // cluster's object store with its sha256 for every node to fetch, verify
-// and hot-swap (executable: written with mode 0755, for process plugins).
-// With sha256 given the upload must have it.
+// and hot-swap (executable: written with mode 0755, for process plugins),
+// or, on a single server, installed in its plugin directory before the
+// answer. With sha256 given the upload must have it. A file the host
+// refuses answers 422 with the reason.
 func (s *Server) pushPlugin(w http.ResponseWriter, r *http.Request) {
 	if s.PushPlugin == nil {
 		WriteError(w, http.StatusServiceUnavailable, "unavailable", "this server is not a cluster node")
@@ -95,6 +99,10 @@ func (s *Server) pushPlugin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	obj, err := s.PushPlugin(r.Context(), name, f.Name())
+	if errors.Is(err, pluginhost.ErrRejected) {
+		WriteError(w, http.StatusUnprocessableEntity, "rejected", err.Error())
+		return
+	}
 	if err != nil {
 		s.writeErr(w, r, fmt.Errorf("push plugin %s: %w", name, err))
 		return

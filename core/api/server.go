@@ -48,8 +48,10 @@ type Server struct {
 	// (cluster.Status); nil answers 503.
 	Cluster func(ctx context.Context) (any, error)
 	// PushPlugin serves POST /api/v1/plugins: stores the plugin file at
-	// path under name in the cluster (cluster.Node.PushPlugin); nil
-	// answers 503.
+	// path under name in the cluster (cluster.Node.PushPlugin), or, on a
+	// server that is not a cluster node, installs it in its own plugin
+	// directory (pluginhost.Host.Install); nil answers 503. An error
+	// wrapping pluginhost.ErrRejected answers 422.
 	PushPlugin func(ctx context.Context, name, path string) (cluster.PluginObject, error)
 	// Auth wraps every route (core/auth's middleware): it authenticates,
 	// authorizes by route, and puts the Principal in the context. Nil

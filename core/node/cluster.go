@@ -58,7 +58,12 @@ func (n *Node) startCluster(ctx context.Context, cfg *config.Config) error {
 	n.obs.set(cn, !ct.queue)
 	ct.flush = n.obs.flush
 	n.API.Cluster = func(ctx context.Context) (any, error) { return cn.Status(ctx) }
-	n.API.PushPlugin = cn.PushPlugin
+	if ct.queue {
+		// Other nodes can join: a push goes to all of them. Without queue
+		// mode no other node can reach this one's embedded server, and the
+		// node installs a push itself, answering once it serves.
+		n.API.PushPlugin = cn.PushPlugin
+	}
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {

@@ -100,6 +100,9 @@ func (n *Node) services(ctx context.Context, cfg *config.Config, inf *cache.Infe
 		MaxBodyBytes: int64(cfg.API.MaxBodyKiB) << 10, Ready: n.ready, Logger: log,
 		Extra: au.Handlers()}
 	n.API.Extra["GET /api/v1/devices/stream"] = hub
+	// A single node installs pushed plugins itself; a node in queue mode
+	// pushes them to the cluster instead (startCluster).
+	n.API.PushPlugin = n.installPlugin
 	if c := cfg.API.TLS; c.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.CertFile, c.KeyFile)
 		if err != nil {

@@ -2,6 +2,7 @@ package pluginhost_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -170,5 +171,69 @@ func TestWatcherPreparesStagedFiles(t *testing.T) {
 	}
 	if st := h.Status(); len(st) != 1 {
 		t.Fatalf("a broken staged file was registered: %+v", st)
+	}
+}
+
+// TestInstall: Install publishes a wasm module prepared, so that it serves
+// from the prepared snapshot; a bad module, a name that is not a plain
+// file name and a module pinned to another sha256 are refused with
+// ErrRejected, leave the directory as it was and the old version serving;
+// no temporary file is left behind.
+func TestInstall(t *testing.T) {
+	pins := map[string]string{"pinned": strings.Repeat("0", 64)}
+	h, dir, loaded := countingHost(t, pins)
+	ctx := context.Background()
+	src := pluginbuild.BuildWasm(t, "../../examples/planner-hello", "")
+	dst := filepath.Join(dir, "planner-hello.wasm")
+
+	sum, err := h.Install(ctx, "planner-hello.wasm", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fileSHA(t, src); sum != want || fileSHA(t, dst) != want {
+		t.Fatalf("installed sha256 %s, file %s; want %s", sum, fileSHA(t, dst), want)
+	}
+	if st := h.Status(); len(st) != 1 || st[0].State != pluginhost.StateActive || st[0].SHA256 != sum {
+		t.Fatalf("status after install: %+v", st)
+	}
+	if mods := loaded(); len(mods) != 2 || mods[1].Stats().Restored == 0 {
+		t.Fatalf("the installed module did not start from its prepared snapshot (%d loads)", len(mods))
+	}
+
+	garbage := filepath.Join(t.TempDir(), "garbage.wasm")
+	if err := os.WriteFile(garbage, []byte("\x00asm\x01\x00\x00\x00 truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"planner-hello.wasm", garbage, "compile"},
+		{".hidden.wasm", src, "plain file name"},
+		{"../escape.wasm", src, "plain file name"},
+		{"pinned.wasm", src, "config plugins.pin pins"},
+		{"missing.wasm", filepath.Join(t.TempDir(), "nope.wasm"), "no such file"},
+	} {
+		_, err := h.Install(ctx, tc.name, tc.src)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("install %s from %s: %v, want an error mentioning %q", tc.name, filepath.Base(tc.src), err, tc.want)
+		}
+		if tc.name != "missing.wasm" && !errors.Is(err, pluginhost.ErrRejected) {
+			t.Errorf("install %s: %v does not wrap ErrRejected", tc.name, err)
+		}
+	}
+	if fileSHA(t, dst) != sum {
+		t.Fatal("a refused install replaced the installed file")
+	}
+	if st := h.Status(); len(st) != 1 || st[0].State != pluginhost.StateActive || st[0].SHA256 != sum {
+		t.Fatalf("status after refused installs: %+v", st)
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) != 1 {
+		names := []string{}
+		for _, e := range ents {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("plugin dir holds %v, want only planner-hello.wasm", names)
 	}
 }
