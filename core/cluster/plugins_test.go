@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -198,5 +199,62 @@ func TestPushPluginRefuses(t *testing.T) {
 		if _, err := n.PushPlugin(ctx, tc.name, tc.path); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("push %q from %s: %v, want an error containing %q", tc.name, tc.path, err, tc.want)
 		}
+	}
+}
+
+// TestWatchProgress: a read that stops receiving data is ended by the
+// watchdog (its context canceled) once it has been idle long enough; a
+// read that keeps receiving is left alone.
+func TestWatchProgress(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pr, pw := io.Pipe()
+	// A reader that, like the bucket's object reader, returns when its
+	// context ends.
+	src := ctxReader{ctx: ctx, r: pr}
+	body, stalled := watchProgress(ctx, cancel, src, 200*time.Millisecond)
+	go func() {
+		for range 5 { // some data, then nothing
+			pw.Write([]byte("chunk"))
+		}
+	}()
+	n, err := io.Copy(io.Discard, body)
+	if !errors.Is(err, context.Canceled) || n != 25 {
+		t.Fatalf("copy = %d, %v; want 25 bytes then context.Canceled", n, err)
+	}
+	if !stalled() {
+		t.Fatal("the watchdog did not report the stall")
+	}
+	pw.Close()
+
+	ctx2, cancel2 := context.WithCancel(context.Background())
+	defer cancel2()
+	body, stalled = watchProgress(ctx2, cancel2, strings.NewReader("all of it"), time.Minute)
+	if b, err := io.ReadAll(body); err != nil || string(b) != "all of it" || stalled() {
+		t.Fatalf("a read that kept going: %q, %v, stalled %v", b, err, stalled())
+	}
+	if ctx2.Err() != nil {
+		t.Fatal("the watchdog canceled a read that made progress")
+	}
+}
+
+// ctxReader reads r until ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() { n, err := c.r.Read(p); ch <- result{n, err} }()
+	select {
+	case r := <-ch:
+		return r.n, r.err
+	case <-c.ctx.Done():
+		return 0, c.ctx.Err()
 	}
 }

@@ -12,10 +12,71 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 )
+
+// A plugin fetch ends after pluginFetchTimeout in all, or once it has
+// received nothing for pluginFetchIdle: now and then an object read from
+// the bucket stops receiving chunks and would otherwise wait out the whole
+// timeout before the retry that succeeds.
+const (
+	pluginFetchTimeout = 10 * time.Minute
+	pluginFetchIdle    = 10 * time.Second
+)
+
+// watchProgress returns r wrapped to record when it last gave bytes, and
+// starts a watchdog that calls cancel (which ends r's reads) once r has
+// given nothing for idle. stalled stops the watchdog and reports whether
+// it fired.
+func watchProgress(ctx context.Context, cancel context.CancelFunc, r io.Reader, idle time.Duration) (io.Reader, func() bool) {
+	pr := &progressReader{r: r}
+	pr.last.Store(time.Now().UnixNano())
+	var fired atomic.Bool
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(idle / 10)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case now := <-t.C:
+				if now.Sub(time.Unix(0, pr.last.Load())) > idle {
+					fired.Store(true)
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return pr, func() bool {
+		once.Do(func() { close(done); <-exited })
+		return fired.Load()
+	}
+}
+
+// progressReader records the time of its last read that gave bytes.
+type progressReader struct {
+	r    io.Reader
+	last atomic.Int64
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.last.Store(time.Now().UnixNano())
+	}
+	return n, err
+}
 
 // pluginResync is how often the plugin directory is reconciled with the
 // bucket as a whole, in case a watch update was lost.
@@ -152,7 +213,7 @@ func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plug
 			return s
 		}
 	}
-	octx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	octx, cancel := context.WithTimeout(ctx, pluginFetchTimeout)
 	defer cancel()
 	obj, err := n.plugins.Get(octx, info.Name)
 	if err != nil {
@@ -160,6 +221,8 @@ func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plug
 		return s
 	}
 	defer obj.Close()
+	body, stalled := watchProgress(octx, cancel, obj, pluginFetchIdle)
+	defer stalled()
 	mode := os.FileMode(0o644)
 	if m, err := strconv.ParseUint(info.Metadata[metaMode], 8, 32); err == nil {
 		mode = os.FileMode(m) & 0o755
@@ -172,7 +235,10 @@ func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plug
 			n.log.Warn("cluster: preparing a pushed plugin failed; publishing it for the host to refuse", "name", info.Name, "error", err)
 		}
 	}
-	if err := writeVerified(n.opts.PluginDir, info.Name, obj, s.SHA256, mode, prepare); err != nil {
+	if err := writeVerified(n.opts.PluginDir, info.Name, body, s.SHA256, mode, prepare); err != nil {
+		if stalled() {
+			err = fmt.Errorf("fetch plugin %s: no data for %s; retrying: %w", info.Name, pluginFetchIdle, err)
+		}
 		s.Err = err
 		return s
 	}
