@@ -61,7 +61,9 @@ func reusedInferRequest() *cpv1.InferRequest {
 }
 
 // fieldsPresent reports whether the encoded message b has the field outer
-// of wire type bytes and, inside any occurrence of it, the field inner. A
+// of wire type bytes and, inside any occurrence of it, the field inner. It
+// stops as soon as it has found both, so a request with an observation and
+// a screen is scanned only up to them, not through its history. A
 // malformed b reports what was found before the fault; decoding b then
 // fails anyway.
 func fieldsPresent(b []byte, outer, inner protowire.Number) (hasOuter, hasInner bool) {
@@ -72,7 +74,9 @@ func fieldsPresent(b []byte, outer, inner protowire.Number) (hasOuter, hasInner 
 		}
 		if num == outer && typ == protowire.BytesType {
 			hasOuter = true
-			hasInner = hasInner || hasField(b[start:end], inner)
+			if hasInner = hasInner || hasField(b[start:end], inner); hasInner {
+				return // a later occurrence can add, never take away
+			}
 		}
 		i = end
 	}
