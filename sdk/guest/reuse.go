@@ -67,98 +67,95 @@ func reusedInferRequest() *cpv1.InferRequest {
 // malformed b reports what was found before the fault; decoding b then
 // fails anyway.
 func fieldsPresent(b []byte, outer, inner protowire.Number) (hasOuter, hasInner bool) {
-	for i := 0; i < len(b); {
-		num, typ, start, end, ok := nextField(b, i)
+	for len(b) > 0 {
+		typ, start, end, ok := findField(b, outer)
 		if !ok {
 			return
 		}
-		if num == outer && typ == protowire.BytesType {
+		if typ == protowire.BytesType {
 			hasOuter = true
-			if hasInner = hasInner || hasField(b[start:end], inner); hasInner {
-				return // a later occurrence can add, never take away
+			if _, _, _, ok := findField(b[start:end], inner); ok {
+				return true, true // a later occurrence can add, never take away
 			}
 		}
-		i = end
+		b = b[end:]
 	}
 	return
 }
 
-// hasField reports whether the encoded message b has field num.
-func hasField(b []byte, num protowire.Number) bool {
+// findField finds the first field num of the encoded message b: its wire
+// type, where its value starts, and where the field ends (for a bytes
+// field, b[start:end] is its value). ok is false if b has none before its
+// end or a fault.
+//
+// It is protowire.ConsumeTag and ConsumeFieldValue in one loop with the
+// common one- and two-byte varints decoded in line: in a wasm guest every
+// function call costs, and this scan runs before every request is decoded.
+func findField(b []byte, num protowire.Number) (typ protowire.Type, start, end int, ok bool) {
 	for i := 0; i < len(b); {
-		n, _, _, end, ok := nextField(b, i)
-		if !ok {
-			return false
+		var tag uint64
+		if c := b[i]; c < 0x80 {
+			tag, i = uint64(c), i+1
+		} else {
+			v, n := protowire.ConsumeVarint(b[i:])
+			if n < 0 {
+				return 0, 0, 0, false
+			}
+			tag, i = v, i+n
+		}
+		n, t := protowire.Number(tag>>3), protowire.Type(tag&7)
+		if n == 0 {
+			return 0, 0, 0, false
+		}
+		start = i
+		switch t {
+		case protowire.VarintType:
+			for {
+				if i >= len(b) {
+					return 0, 0, 0, false
+				}
+				c := b[i]
+				i++
+				if c < 0x80 {
+					break
+				}
+			}
+		case protowire.Fixed32Type:
+			i += 4
+		case protowire.Fixed64Type:
+			i += 8
+		case protowire.BytesType:
+			var size uint64
+			switch {
+			case i < len(b) && b[i] < 0x80:
+				size, i = uint64(b[i]), i+1
+			case i+1 < len(b) && b[i+1] < 0x80:
+				size, i = uint64(b[i]&0x7f)|uint64(b[i+1])<<7, i+2
+			default:
+				v, k := protowire.ConsumeVarint(b[i:])
+				if k < 0 {
+					return 0, 0, 0, false
+				}
+				size, i = v, i+k
+			}
+			if size > uint64(len(b)-i) {
+				return 0, 0, 0, false
+			}
+			start = i
+			i += int(size)
+		default: // groups, which proto3 does not use
+			k := protowire.ConsumeFieldValue(n, t, b[i:])
+			if k < 0 {
+				return 0, 0, 0, false
+			}
+			i += k
+		}
+		if i > len(b) {
+			return 0, 0, 0, false
 		}
 		if n == num {
-			return true
+			return t, start, i, true
 		}
-		i = end
 	}
-	return false
-}
-
-// nextField reads the field that starts at b[i]: its number and wire type,
-// where its value starts, and where the field ends (for a bytes field,
-// b[start:end] is its value). ok is false at a fault.
-//
-// It is the scan of protowire.ConsumeTag and ConsumeFieldValue in one
-// function with the common one-byte varints decoded in line: in a wasm
-// guest every function call costs, and this scan runs before every
-// request is decoded.
-func nextField(b []byte, i int) (num protowire.Number, typ protowire.Type, start, end int, ok bool) {
-	tag, i, ok := uvarint(b, i)
-	if !ok || tag>>3 == 0 {
-		return 0, 0, 0, 0, false
-	}
-	num, typ = protowire.Number(tag>>3), protowire.Type(tag&7)
-	switch typ {
-	case protowire.VarintType:
-		for {
-			if i >= len(b) {
-				return 0, 0, 0, 0, false
-			}
-			c := b[i]
-			i++
-			if c < 0x80 {
-				break
-			}
-		}
-		return num, typ, i, i, true
-	case protowire.Fixed32Type:
-		i += 4
-	case protowire.Fixed64Type:
-		i += 8
-	case protowire.BytesType:
-		n, j, ok := uvarint(b, i)
-		if !ok || n > uint64(len(b)-j) {
-			return 0, 0, 0, 0, false
-		}
-		return num, typ, j, j + int(n), true
-	default: // groups, which proto3 does not use
-		m := protowire.ConsumeFieldValue(num, typ, b[i:])
-		if m < 0 {
-			return 0, 0, 0, 0, false
-		}
-		i += m
-	}
-	if i > len(b) {
-		return 0, 0, 0, 0, false
-	}
-	return num, typ, i, i, true
-}
-
-// uvarint decodes the varint at b[i], returning it and the index after it.
-func uvarint(b []byte, i int) (v uint64, next int, ok bool) {
-	if i < len(b) && b[i] < 0x80 {
-		return uint64(b[i]), i + 1, true
-	}
-	if i >= len(b) {
-		return 0, i, false
-	}
-	v, n := protowire.ConsumeVarint(b[i:])
-	if n < 0 {
-		return 0, i, false
-	}
-	return v, i + n, true
+	return 0, 0, 0, false
 }
