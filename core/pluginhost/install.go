@@ -46,7 +46,10 @@ func (h *Host) Install(ctx context.Context, name, src string) (string, error) {
 	if err := os.Rename(tmp, dst); err != nil {
 		return "", fmt.Errorf("install %s: %w", name, err)
 	}
-	if err := h.LoadFile(ctx, dst); err != nil {
+	// Once renamed the file is published: finish loading it even if the
+	// caller goes away (a client that hung up), so that what serves and
+	// what the directory holds agree.
+	if err := h.LoadFile(context.WithoutCancel(ctx), dst); err != nil {
 		if errors.Is(err, ErrClosed) {
 			return "", err
 		}

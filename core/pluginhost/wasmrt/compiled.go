@@ -111,28 +111,10 @@ func (c *compiledCache) useLocked(e *compiledEntry) {
 	e.used = c.tick
 }
 
-// get returns the compiled module for k, holding a reference to it.
-func (c *compiledCache) get(k compiledKey) (*compiledEntry, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[k]
-	if !ok {
-		return nil, false
-	}
-	c.useLocked(e)
-	return e, true
-}
-
-// put records cm, just compiled, under k with one reference, and returns
-// the entry to use: another load may have put the same code first, and
-// then cm is closed in favour of it. layout is how to snapshot instances
-// of cm (nil: not at all).
-func (c *compiledCache) put(ctx context.Context, k compiledKey, cm wazero.CompiledModule, layout *snapshotLayout) *compiledEntry {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.putLocked(ctx, k, cm, layout)
-}
-
+// putLocked records cm, just compiled, under k with one reference, and
+// returns the entry to use: should the same code already be there, cm is
+// closed in favour of it. layout is how to snapshot instances of cm (nil:
+// not at all).
 func (c *compiledCache) putLocked(ctx context.Context, k compiledKey, cm wazero.CompiledModule, layout *snapshotLayout) *compiledEntry {
 	c.tick++
 	if e, ok := c.entries[k]; ok {

@@ -12,52 +12,60 @@ import (
 
 // TestCompiledCache checks the in-memory cache of compiled modules: a
 // module in use is never closed, unused ones beyond the most recent max
-// are, least recently used first, and a second put of the same code
-// returns the first.
+// are, least recently used first, and code in memory is not compiled
+// again.
 func TestCompiledCache(t *testing.T) {
 	ctx := context.Background()
 	rt := wazero.NewRuntime(ctx)
 	t.Cleanup(func() { _ = rt.Close(ctx) })
-	compile := func(t *testing.T) wazero.CompiledModule {
-		t.Helper()
+	compiles := 0
+	compile := func() (wazero.CompiledModule, *snapshotLayout, error) {
+		compiles++
 		cm, err := rt.CompileModule(ctx, []byte("\x00asm\x01\x00\x00\x00"))
+		return cm, nil, err
+	}
+	key := func(b byte) compiledKey { return compiledKey{sum: [32]byte{b}, instrumented: true} }
+	load := func(c *compiledCache, k compiledKey) *compiledEntry {
+		t.Helper()
+		e, err := c.getOrCompile(ctx, k, compile)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return cm
+		return e
 	}
-	key := func(b byte) compiledKey { return compiledKey{sum: [32]byte{b}, instrumented: true} }
+	cached := func(c *compiledCache, k compiledKey) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.entries[k]
+		return ok
+	}
 
 	c := newCompiledCache(1)
-	a := c.put(ctx, key(1), compile(t), nil)
-	if got, ok := c.get(key(1)); !ok || got != a {
-		t.Fatal("get after put missed")
+	a := load(c, key(1))
+	if got := load(c, key(1)); got != a || compiles != 1 {
+		t.Fatalf("a second load of cached code: same entry %v, %d compiles", got == a, compiles)
 	}
-	c.put(ctx, key(2), compile(t), nil)
+	load(c, key(2))
 	if n := c.len(); n != 2 {
 		t.Fatalf("%d entries, want 2: both are in use", n)
 	}
-	// key 1 has two references (put, get); drop both: it becomes the
+	// key 1 has two references (two loads); drop both: it becomes the
 	// least recently used idle entry beyond max and is closed.
 	_ = c.release(ctx, key(1))
 	if c.len() != 2 {
 		t.Fatal("an entry still referenced was dropped")
 	}
 	_ = c.release(ctx, key(1))
-	if _, ok := c.get(key(1)); ok {
+	if cached(c, key(1)) {
 		t.Fatal("unused entry beyond max was kept")
 	}
 	_ = c.release(ctx, key(2))
-	if _, ok := c.get(key(2)); !ok {
+	if !cached(c, key(2)) {
 		t.Fatal("the most recent unused entry should be kept (max 1)")
-	}
-	dup := compile(t)
-	if got := c.put(ctx, key(2), dup, nil); got.cm == dup {
-		t.Fatal("put of cached code should return the cached module")
 	}
 
 	off := newCompiledCache(-1)
-	off.put(ctx, key(3), compile(t), nil)
+	load(off, key(3))
 	_ = off.release(ctx, key(3))
 	if off.len() != 0 {
 		t.Fatal("with max < 0, a released module must be closed at once")
