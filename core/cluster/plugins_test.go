@@ -204,20 +204,19 @@ func TestPushPluginRefuses(t *testing.T) {
 
 // TestWatchProgress: a read that stops receiving data is ended by the
 // watchdog (its context canceled) once it has been idle long enough; a
-// read that keeps receiving is left alone.
+// read that keeps receiving is left alone. The source behaves as the
+// bucket's object reader does: a read that gets nothing for a while
+// returns no bytes and no error, and the next one returns the context's
+// error once it has ended.
 func TestWatchProgress(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	// A reader that, like the bucket's object reader, returns when its
-	// context ends.
-	src := ctxReader{ctx: ctx, r: pr}
+	chunks := make(chan []byte, 5)
+	for range 5 { // some data, then nothing
+		chunks <- []byte("chunk")
+	}
+	src := &pollingReader{ctx: ctx, chunks: chunks, wait: 20 * time.Millisecond}
 	body, stalled := watchProgress(ctx, cancel, src, 200*time.Millisecond)
-	go func() {
-		for range 5 { // some data, then nothing
-			pw.Write([]byte("chunk"))
-		}
-	}()
 	n, err := io.Copy(io.Discard, body)
 	if !errors.Is(err, context.Canceled) || n != 25 {
 		t.Fatalf("copy = %d, %v; want 25 bytes then context.Canceled", n, err)
@@ -225,7 +224,6 @@ func TestWatchProgress(t *testing.T) {
 	if !stalled() {
 		t.Fatal("the watchdog did not report the stall")
 	}
-	pw.Close()
 
 	ctx2, cancel2 := context.WithCancel(context.Background())
 	defer cancel2()
@@ -238,23 +236,23 @@ func TestWatchProgress(t *testing.T) {
 	}
 }
 
-// ctxReader reads r until ctx ends.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+// pollingReader reads chunks like jetstream's object reader: it returns
+// the context's error once the context has ended, else the next chunk, or
+// no bytes and no error when none came within wait.
+type pollingReader struct {
+	ctx    context.Context
+	chunks chan []byte
+	wait   time.Duration
 }
 
-func (c ctxReader) Read(p []byte) (int, error) {
-	type result struct {
-		n   int
-		err error
+func (r *pollingReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
 	}
-	ch := make(chan result, 1)
-	go func() { n, err := c.r.Read(p); ch <- result{n, err} }()
 	select {
-	case r := <-ch:
-		return r.n, r.err
-	case <-c.ctx.Done():
-		return 0, c.ctx.Err()
+	case c := <-r.chunks:
+		return copy(p, c), nil
+	case <-time.After(r.wait):
+		return 0, nil
 	}
 }

@@ -20,9 +20,10 @@ import (
 )
 
 // A plugin fetch ends after pluginFetchTimeout in all, or once it has
-// received nothing for pluginFetchIdle: now and then an object read from
-// the bucket stops receiving chunks and would otherwise wait out the whole
-// timeout before the retry that succeeds.
+// received nothing for pluginFetchIdle (plus up to the 5 s a blocked read
+// of the bucket's object reader waits before it looks at its context):
+// now and then an object read stops receiving chunks and would otherwise
+// wait out the whole timeout before the retry that succeeds.
 const (
 	pluginFetchTimeout = 10 * time.Minute
 	pluginFetchIdle    = 10 * time.Second
@@ -213,8 +214,16 @@ func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plug
 			return s
 		}
 	}
-	octx, cancel := context.WithTimeout(ctx, pluginFetchTimeout)
+	// No deadline on the fetch's context: the object reader waits for a
+	// chunk until that deadline, holding a lock Close also needs, so a
+	// stalled read could be ended by nothing sooner. Without one, each of
+	// its reads waits at most the client's API timeout (5 s) and then
+	// checks the context, which the watchdog (idle) and the timer (the
+	// whole fetch) cancel.
+	octx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	limit := time.AfterFunc(pluginFetchTimeout, cancel)
+	defer limit.Stop()
 	obj, err := n.plugins.Get(octx, info.Name)
 	if err != nil {
 		s.Err = fmt.Errorf("fetch %s: %w", info.Name, err)
