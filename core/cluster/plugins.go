@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
 )
 
 // Metadata keys of a pushed plugin object.
@@ -47,27 +47,13 @@ type PluginSync struct {
 // do not have the sha256 they were pushed with, or that the node pins.
 var ErrPluginVerify = errors.New("plugin verification failed")
 
-// checkPluginName accepts a plain file name the plugin host's watcher
-// will load (not hidden, not a temporary name, no path).
-func checkPluginName(name string) error {
-	switch {
-	case name == "" || name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || name == "." || name == "..":
-		return fmt.Errorf("plugin name %q is not a plain file name", name)
-	case strings.HasPrefix(name, "."), strings.HasSuffix(name, ".tmp"), strings.HasSuffix(name, "~"), strings.HasSuffix(name, ".swp"):
-		return fmt.Errorf("plugin name %q is one the plugin host ignores (hidden or temporary)", name)
-	case len(name) > 200:
-		return fmt.Errorf("plugin name %q is too long", name)
-	}
-	return nil
-}
-
 // PushPlugin stores the plugin file at path under name (default: the
 // file's base name) with its sha256, for every node to fetch.
 func (n *Node) PushPlugin(ctx context.Context, name, path string) (PluginObject, error) {
 	if name == "" {
 		name = filepath.Base(path)
 	}
-	if err := checkPluginName(name); err != nil {
+	if err := pluginhost.CheckFileName(name); err != nil {
 		return PluginObject{}, fmt.Errorf("push plugin: %w", err)
 	}
 	st, err := os.Stat(path)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/openautoglm/cloudphone/core/pluginhost"
 )
 
 // A plugin fetch ends after pluginFetchTimeout in all, or once it has
@@ -102,7 +103,7 @@ func (n *Node) startPluginSync(ctx context.Context) error {
 		defer resync.Stop()
 		apply := func(info *jetstream.ObjectInfo) {
 			s := n.syncPlugin(ctx, info)
-			if s.Err == nil || errors.Is(s.Err, ErrPluginVerify) || checkPluginName(info.Name) != nil {
+			if s.Err == nil || errors.Is(s.Err, ErrPluginVerify) || pluginhost.CheckFileName(info.Name) != nil {
 				delete(tries, info.Name)
 				return
 			}
@@ -179,7 +180,7 @@ func (n *Node) syncPlugin(ctx context.Context, info *jetstream.ObjectInfo) Plugi
 
 func (n *Node) applyPlugin(ctx context.Context, info *jetstream.ObjectInfo) PluginSync {
 	s := PluginSync{Name: info.Name, SHA256: info.Metadata[metaSHA256]}
-	if err := checkPluginName(info.Name); err != nil {
+	if err := pluginhost.CheckFileName(info.Name); err != nil {
 		s.Err = err
 		return s
 	}

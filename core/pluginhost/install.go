@@ -25,8 +25,8 @@ var ErrRejected = errors.New("plugin rejected")
 // recorded as rejected, while the version before it keeps serving, as for
 // a file copied in by hand. Errors about the file wrap ErrRejected.
 func (h *Host) Install(ctx context.Context, name, src string) (string, error) {
-	if name != filepath.Base(name) || name == "." || name == ".." || ignored(name) {
-		return "", fmt.Errorf("install %q: %w: the name must be a plain file name, not hidden or temporary", name, ErrRejected)
+	if err := CheckFileName(name); err != nil {
+		return "", fmt.Errorf("install %q: %w: the name must be a plain file name, not hidden or temporary: %v", name, ErrRejected, err)
 	}
 	if h.isClosed() {
 		return "", fmt.Errorf("install %s: %w", name, ErrClosed)

@@ -98,6 +98,21 @@ func ignored(name string) bool {
 		strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp")
 }
 
+// CheckFileName says why name cannot be the name of a plugin file in the
+// plugin directory: not a plain file name, a name the Watcher ignores
+// (hidden or temporary, see ignored), or too long. Nil means it can.
+func CheckFileName(name string) error {
+	switch {
+	case name == "" || name != filepath.Base(name) || strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return fmt.Errorf("plugin name %q is not a plain file name", name)
+	case ignored(name):
+		return fmt.Errorf("plugin name %q is one the plugin host ignores (hidden or temporary)", name)
+	case len(name) > 200:
+		return fmt.Errorf("plugin name %q is too long", name)
+	}
+	return nil
+}
+
 // stagedName returns the name that a hidden or temporary file in the
 // plugin directory names a wasm module by: ".planner.wasm.tmp",
 // "planner.wasm.tmp", ".planner.wasm" and rsync's ".planner.wasm.Xy12z"
