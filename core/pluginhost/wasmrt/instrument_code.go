@@ -200,16 +200,7 @@ func instrumentFunc(dst, code, check []byte) (out []byte, stateful bool, err err
 			r.leb(10) // offset
 		case op == 0x3f || op == 0x40: // memory.size, memory.grow
 			r.u32()
-		case op == 0x41: // i32.const
-			r.leb(5)
-		case op == 0x42: // i64.const
-			r.leb(10)
-		case op == 0x43:
-			r.bytes(4)
-		case op == 0x44:
-			r.bytes(8)
-		case op == 0xd0: // ref.null t
-			r.byte()
+		case r.skipConstImmediate(op):
 		case op == 0xfc:
 			st, err := r.skipFC()
 			if err != nil {
@@ -245,4 +236,25 @@ func (r *reader) skipFC() (stateful bool, err error) {
 		return false, fmt.Errorf("unsupported opcode 0xfc %d at offset %d", sub, r.off)
 	}
 	return false, nil
+}
+
+// skipConstImmediate skips the immediate of op if op is one of the
+// constant instructions (i32/i64/f32/f64.const, ref.null), and reports
+// whether it was: function bodies and constant expressions share them.
+func (r *reader) skipConstImmediate(op byte) bool {
+	switch op {
+	case 0x41: // i32.const
+		r.leb(5)
+	case 0x42: // i64.const
+		r.leb(10)
+	case 0x43: // f32.const
+		r.bytes(4)
+	case 0x44: // f64.const
+		r.bytes(8)
+	case 0xd0: // ref.null t
+		r.byte()
+	default:
+		return false
+	}
+	return true
 }

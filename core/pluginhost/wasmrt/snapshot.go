@@ -108,16 +108,9 @@ func (r *reader) skipConstExpr() bool {
 		switch op := r.byte(); {
 		case op == 0x0b: // end
 			return r.err == nil
-		case op == 0x41, op == 0x23, op == 0xd2: // i32.const, global.get, ref.func
+		case r.skipConstImmediate(op):
+		case op == 0x23, op == 0xd2: // global.get, ref.func
 			r.leb(5)
-		case op == 0x42: // i64.const
-			r.leb(10)
-		case op == 0x43:
-			r.bytes(4)
-		case op == 0x44:
-			r.bytes(8)
-		case op == 0xd0: // ref.null t
-			r.byte()
 		case op == 0x6a, op == 0x6b, op == 0x6c, op == 0x7c, op == 0x7d, op == 0x7e: // extended const
 		default:
 			return false
