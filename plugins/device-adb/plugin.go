@@ -118,6 +118,17 @@ func (b *backend) describe(ctx context.Context, d *device, set settings) *cpv1.D
 		return info
 	}
 	si, err := b.staticInfo(ctx, d)
+	if errors.Is(err, adb.ErrClosed) {
+		// The connection died before its reader noticed (the phone just
+		// stopped): dial once more, so a phone that is gone shows
+		// OFFLINE rather than BOOTING.
+		if err = d.connect(ctx); err != nil {
+			info.State = cpv1.DeviceState_DEVICE_STATE_OFFLINE
+			labels["error"] = truncate(err.Error(), 200)
+			return info
+		}
+		si, err = b.staticInfo(ctx, d)
+	}
 	if err != nil {
 		info.State = cpv1.DeviceState_DEVICE_STATE_BOOTING
 		labels["error"] = truncate(err.Error(), 200)
