@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 // The cloudphone plugin contract, version 1.
 //
 // One schema serves both transports: gRPC for go-plugin processes and

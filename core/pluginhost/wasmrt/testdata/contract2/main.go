@@ -6,8 +6,6 @@ package main
 import (
 	"unsafe"
 
-	"google.golang.org/protobuf/proto"
-
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
 
@@ -27,17 +25,17 @@ func free(uint32) { in = nil }
 
 //go:wasmexport cp_describe
 func describe() uint64 {
-	info, _ := proto.Marshal(&cpv1.PluginInfo{
+	info, _ := (&cpv1.PluginInfo{
 		Name: "test-contract2", Kind: cpv1.PluginKind_PLUGIN_KIND_PLANNER,
 		Version: "1", ContractMajor: 2,
-	})
-	out, _ = proto.Marshal(&cpv1.GuestReply{Payload: info})
+	}).MarshalVT()
+	out, _ = (&cpv1.GuestReply{Payload: info}).MarshalVT()
 	return uint64(uintptr(unsafe.Pointer(&out[0])))<<32 | uint64(len(out))
 }
 
 //go:wasmexport cp_plan
 func plan(ptr, size uint32) uint64 {
-	out, _ = proto.Marshal(&cpv1.GuestReply{Error: "not implemented"})
+	out, _ = (&cpv1.GuestReply{Error: "not implemented"}).MarshalVT()
 	return uint64(uintptr(unsafe.Pointer(&out[0])))<<32 | uint64(len(out))
 }
 

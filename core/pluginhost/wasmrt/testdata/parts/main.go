@@ -11,8 +11,6 @@ import (
 	"runtime"
 	"unsafe"
 
-	"google.golang.org/protobuf/proto"
-
 	"github.com/openautoglm/cloudphone/sdk/guest"
 	cpv1 "github.com/openautoglm/cloudphone/sdk/proto/cloudphone/v1"
 )
@@ -68,14 +66,6 @@ func partsAlloc(size uint32) {
 	runtime.Gosched()
 }
 
-//go:wasmexport parts_unmarshal
-func partsUnmarshal(size uint32) {
-	req := new(cpv1.PlanRequest)
-	_ = proto.Unmarshal(in(size), req)
-	sink = req
-	runtime.Gosched()
-}
-
 //go:wasmexport parts_unmarshal_vt
 func partsUnmarshalVT(size uint32) {
 	req := new(cpv1.PlanRequest)
@@ -87,12 +77,6 @@ func partsUnmarshalVT(size uint32) {
 //go:wasmexport parts_plan
 func partsPlan() {
 	sink = plan(&cpv1.PlanRequest{Observation: &cpv1.Observation{Screen: &cpv1.ScreenSize{Width: 1080, Height: 2400}}})
-	runtime.Gosched()
-}
-
-//go:wasmexport parts_marshal
-func partsMarshal() {
-	out, _ = proto.MarshalOptions{}.MarshalAppend(out[:0], resp)
 	runtime.Gosched()
 }
 
