@@ -195,18 +195,7 @@ func (h *Host) load(ctx context.Context, f *File, w *watchdog) (Instance, string
 		_ = inst.Close(context.WithoutCancel(ctx))
 		return nil, info.GetName(), fmt.Errorf("load %s: %w", filepath.Base(f.Path), err)
 	}
-	switch {
-	case info == nil:
-		return fail(errors.New("plugin did not describe itself"))
-	case info.ContractMajor != cpv1.ContractMajor:
-		return fail(fmt.Errorf("plugin %q was built for contract v%d, this host speaks v%d: rebuild it against sdk v%d",
-			info.Name, info.ContractMajor, cpv1.ContractMajor, cpv1.ContractMajor))
-	case !validName.MatchString(info.Name):
-		return fail(fmt.Errorf("invalid plugin name %q: use [a-z0-9][a-z0-9._-]*, at most 64 characters", info.Name))
-	case info.Kind == cpv1.PluginKind_PLUGIN_KIND_UNSPECIFIED:
-		return fail(fmt.Errorf("plugin %q does not say its kind", info.Name))
-	}
-	if err := h.checkPin(info.Name, f.SHA256); err != nil {
+	if err := h.checkInfo(info, f.SHA256); err != nil {
 		return fail(err)
 	}
 	h.mu.Lock()
@@ -223,6 +212,24 @@ func (h *Host) load(ctx context.Context, f *File, w *watchdog) (Instance, string
 		return fail(fmt.Errorf("configure %s: %w", info.Name, err))
 	}
 	return inst, info.Name, nil
+}
+
+// checkInfo refuses a plugin whose description the host cannot serve: none,
+// another contract major version, an invalid name, no kind, or a file
+// other than the one config pins for its name.
+func (h *Host) checkInfo(info *cpv1.PluginInfo, sum string) error {
+	switch {
+	case info == nil:
+		return errors.New("plugin did not describe itself")
+	case info.ContractMajor != cpv1.ContractMajor:
+		return fmt.Errorf("plugin %q was built for contract v%d, this host speaks v%d: rebuild it against sdk v%d",
+			info.Name, info.ContractMajor, cpv1.ContractMajor, cpv1.ContractMajor)
+	case !validName.MatchString(info.Name):
+		return fmt.Errorf("invalid plugin name %q: use [a-z0-9][a-z0-9._-]*, at most 64 characters", info.Name)
+	case info.Kind == cpv1.PluginKind_PLUGIN_KIND_UNSPECIFIED:
+		return fmt.Errorf("plugin %q does not say its kind", info.Name)
+	}
+	return h.checkPin(info.Name, sum)
 }
 
 func (h *Host) checkPin(name, sum string) error {

@@ -18,12 +18,13 @@ var ErrRejected = errors.New("plugin rejected")
 // directory, the way that swaps fastest and fails safest, and returns once
 // the new version serves, with its sha256. It copies src to a hidden file
 // in the directory (ignored by the Watcher), prepares it there (Prepare: a
-// wasm module is compiled and started, so a bad one is refused before it
-// replaces anything), renames it into place and loads it. A file refused
-// before the rename leaves the directory as it was; one refused at its
-// load (a process plugin that fails its handshake) stays in place,
-// recorded as rejected, while the version before it keeps serving, as for
-// a file copied in by hand. Errors about the file wrap ErrRejected.
+// wasm module is compiled and started, a process plugin started through
+// its handshake and Describe, and what either describes is checked), and
+// only then renames it into place and loads it. A file refused before the
+// rename leaves the directory as it was; one refused at its load (a
+// plugin whose Configure fails, a name another file serves) stays in
+// place, recorded as rejected, while the version before it keeps serving,
+// as for a file copied in by hand. Errors about the file wrap ErrRejected.
 func (h *Host) Install(ctx context.Context, name, src string) (string, error) {
 	if err := CheckFileName(name); err != nil {
 		return "", fmt.Errorf("install %q: %w: the name must be a plain file name, not hidden or temporary: %v", name, ErrRejected, err)

@@ -21,7 +21,8 @@ import (
 // is compiled and started once; published under its name afterwards, it
 // loads from the runtime's memory and its first instance is restored
 // from the snapshot (no compile, no _initialize). A module pinned to
-// another sha256, a file that is not wasm and a closed host are refused.
+// another sha256, a file that is not wasm, a process plugin that is not
+// executable and a closed host are refused.
 func TestPrepareBeforePublishing(t *testing.T) {
 	pins := map[string]string{"pinned": strings.Repeat("0", 64)}
 	h, dir, loaded := countingHost(t, pins)
@@ -64,9 +65,10 @@ func TestPrepareBeforePublishing(t *testing.T) {
 			t.Errorf("prepare %s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
-	// A process plugin needs nothing ahead.
-	if err := h.Prepare(ctx, "device-x", notWasm); err != nil {
-		t.Errorf("prepare a process plugin: %v", err)
+	// A process plugin is started once; a file that is not executable is
+	// not one.
+	if err := h.Prepare(ctx, "device-x", notWasm); err == nil || !strings.Contains(err.Error(), "not a plugin file") {
+		t.Errorf("prepare a process plugin from a plain file: %v", err)
 	}
 	h.Close(ctx)
 	if err := h.Prepare(ctx, "planner-hello.wasm", dst); err == nil || !strings.Contains(err.Error(), "closed") {
@@ -235,5 +237,44 @@ func TestInstall(t *testing.T) {
 			names = append(names, e.Name())
 		}
 		t.Fatalf("plugin dir holds %v, want only planner-hello.wasm", names)
+	}
+}
+
+// TestInstallRefusesBeforeRename: Install starts a process plugin and
+// checks what any plugin describes before the file takes its name, so a
+// binary that fails the handshake, or a plugin built for another contract
+// version, is refused with the reason and the directory and the serving
+// version stay as they were.
+func TestInstallRefusesBeforeRename(t *testing.T) {
+	h, dir, _ := countingHost(t, nil)
+	ctx := context.Background()
+	good := pluginbuild.GoBinary(t, "./procrt/testdata/planner", "-X main.name=planner-proc -X main.version=1.0.0")
+	sum, err := h.Install(ctx, "planner-proc", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notExec := filepath.Join(t.TempDir(), "plain")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ name, src, want string }{
+		{"planner-proc", pluginbuild.GoBinary(t, "./procrt/testdata/notplugin", ""), "not a cloudphone plugin"},
+		{"planner-proc", pluginbuild.GoBinary(t, "./procrt/testdata/wrongproto", ""), "contract"},
+		{"planner-proc", notExec, "not a plugin file"},
+		{"contract2.wasm", pluginbuild.BuildWasm(t, "wasmrt/testdata/contract2", ""), "contract major version 2"},
+	} {
+		_, err := h.Install(ctx, tc.name, tc.src)
+		if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, pluginhost.ErrRejected) {
+			t.Errorf("install %s from %s: %v, want ErrRejected mentioning %q", tc.name, filepath.Base(tc.src), err, tc.want)
+		}
+	}
+	if fileSHA(t, filepath.Join(dir, "planner-proc")) != sum {
+		t.Error("a refused install replaced the installed binary")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "contract2.wasm")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused module was published: %v", err)
+	}
+	if st := h.Status(); len(st) != 1 || st[0].State != pluginhost.StateActive || st[0].SHA256 != sum {
+		t.Fatalf("status after refused installs: %+v", st)
 	}
 }

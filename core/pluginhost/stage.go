@@ -150,7 +150,7 @@ func stage(path, stageDir string, rb *readBuffer) (f *File, done func(), err err
 	if !strings.HasSuffix(path, ".wasm") {
 		// A process plugin's binary (often tens of MiB) is streamed into
 		// its staged copy, not read into memory.
-		f, err := stageProcess(path, stageDir)
+		f, err := stageProcess(path, filepath.Base(path), stageDir)
 		return f, func() {}, err
 	}
 	buf, giveBack := rb.take()
@@ -183,8 +183,9 @@ func stageWasm(path string, buf *[]byte) (*File, error) {
 // stageProcess copies the executable at path into stageDir while hashing
 // it, then moves the copy to stageDir/<hash>/<name> (kept if that version
 // is already staged): the bytes that run are the bytes hashed, and the
-// published file may be replaced at once.
-func stageProcess(path, stageDir string) (*File, error) {
+// published file may be replaced at once. name is the file's published
+// name, which a file prepared under a temporary name is staged as.
+func stageProcess(path, name, stageDir string) (*File, error) {
 	src, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Base(path), err)
@@ -213,7 +214,7 @@ func stageProcess(path, stageDir string) (*File, error) {
 	f := &File{Path: path, SHA256: hex.EncodeToString(h.Sum(nil)), Transport: TransportProcess}
 	// stageDir/<hash>/<name>: the process keeps its published name in ps
 	// and in errors, and each version has its own copy.
-	f.Staged = filepath.Join(stageDir, f.SHA256[:16], filepath.Base(path))
+	f.Staged = filepath.Join(stageDir, f.SHA256[:16], name)
 	if _, err := os.Stat(f.Staged); err == nil {
 		return f, nil // same bytes already staged
 	}
