@@ -263,14 +263,14 @@ func (n *Node) remember(name, sum string) {
 	n.mu.Unlock()
 }
 
-// writeVerified copies r into dir/.name.<random> while hashing it, and
+// writeVerified copies r into dir/.cp-publish-<random>-name while hashing it, and
 // renames it to dir/name only if the hash is want, after prepare(tmp): the
 // plugin host's watcher ignores dot files, so it sees the plugin appear
 // whole or not at all.
 func writeVerified(dir, name string, r io.Reader, want string, mode os.FileMode, prepare func(tmp string)) error {
 	var rnd [6]byte
 	_, _ = rand.Read(rnd[:])
-	tmp := filepath.Join(dir, "."+name+"."+hex.EncodeToString(rnd[:]))
+	tmp := filepath.Join(dir, pluginhost.PublishTempPrefix+hex.EncodeToString(rnd[:])+"-"+name)
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return fmt.Errorf("write plugin %s: %w", name, err)

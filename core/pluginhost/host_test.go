@@ -257,6 +257,8 @@ func TestStagedName(t *testing.T) {
 		{"/p/.device-sim.tmp", ""}, // a process plugin needs no preparing
 		{"/p/.x.wasmfoo", ""},
 		{"/p/.wasm.tmp", ""},
+		{"/p/" + PublishTempPrefix + "0a1b2c-planner.wasm", ""}, // Install, cluster sync
+		{"/p/" + PublishTempPrefix + "install-123", ""},
 	} {
 		got, ok := stagedName(tt.path)
 		if got != tt.want || ok != (tt.want != "") {

@@ -78,7 +78,7 @@ func copyHidden(src, dir string) (string, error) {
 	if !st.Mode().IsRegular() {
 		return "", fmt.Errorf("%s: %w: not a regular file", src, ErrRejected)
 	}
-	out, err := os.CreateTemp(dir, ".install-*")
+	out, err := os.CreateTemp(dir, PublishTempPrefix+"install-*")
 	if err != nil {
 		return "", err
 	}

@@ -113,14 +113,21 @@ func CheckFileName(name string) error {
 	return nil
 }
 
+// PublishTempPrefix starts the names of the temporary files that the
+// host's own publishers (Install, the cluster's plugin sync) write into the
+// plugin directory. They prepare those files themselves, so the Watcher
+// neither loads nor prepares them.
+const PublishTempPrefix = ".cp-publish-"
+
 // stagedName returns the name that a hidden or temporary file in the
 // plugin directory names a wasm module by: ".planner.wasm.tmp",
 // "planner.wasm.tmp", ".planner.wasm" and rsync's ".planner.wasm.Xy12z"
 // all give "planner.wasm". ok is false for any other file, editors' swap
-// and backup files included.
+// and backup files and the publishers' own files (PublishTempPrefix)
+// included.
 func stagedName(path string) (name string, ok bool) {
 	base := filepath.Base(path)
-	if strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp") {
+	if strings.HasSuffix(base, "~") || strings.HasSuffix(base, ".swp") || strings.HasPrefix(base, PublishTempPrefix) {
 		return "", false
 	}
 	base = strings.TrimLeft(base, ".")
