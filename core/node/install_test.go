@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
@@ -71,6 +72,23 @@ func TestInstallPluginOnServer(t *testing.T) {
 		t.Fatalf("truncated module: %d %s, want 422 with the reason", code, body)
 	}
 	if st := status(); len(st) != 1 || st[0].State != pluginhost.StateActive || st[0].SHA256 != obj.SHA256 {
+		t.Fatalf("a refused install changed what serves: %+v", st)
+	}
+
+	// An executable that is not a plugin fails its handshake before it
+	// takes its name.
+	notPlugin, err := os.ReadFile(pluginbuild.GoBinary(t, "../pluginhost/procrt/testdata/notplugin", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body = post("device-x&executable=true", notPlugin)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(body), "not a cloudphone plugin") {
+		t.Fatalf("a binary that is not a plugin: %d %s, want 422 with the reason", code, body)
+	}
+	if _, err := os.Stat(filepath.Join(plugins, "device-x")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused binary was published: %v", err)
+	}
+	if st := status(); len(st) != 1 {
 		t.Fatalf("a refused install changed what serves: %+v", st)
 	}
 }
