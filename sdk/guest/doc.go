@@ -84,9 +84,10 @@
 // exports all of them.
 //
 // Messages are ordinary protobuf. The SDK encodes and decodes them with the
-// reflection-free code generated next to the contract (in a wasm build,
-// sdk/proto/cloudphone/v1/plugin_lite.pb.go: the contract's types without
-// protobuf-go's runtime, which would double the module's size), which, unlike
+// reflection-free code generated next to the contract
+// (sdk/proto/cloudphone/v1/plugin_vtproto.pb.go; in a wasm build the types
+// themselves come from plugin_lite.pb.go, without protobuf-go's runtime,
+// which would double the module's size), which, unlike
 // protobuf-go, does not check that strings are valid UTF-8: a plugin
 // receives a request's strings as the host's caller wrote them, and the
 // host refuses a reply whose strings are not UTF-8 as a plugin error.
